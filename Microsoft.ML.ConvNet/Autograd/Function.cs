@@ -1,0 +1,68 @@
+using Microsoft.ML.ConvNet.Tensors;
+
+namespace Microsoft.ML.ConvNet.Autograd;
+
+/// <summary>
+/// One differentiable operation in the graph. A subclass computes its forward result in a static helper
+/// (next to its <see cref="Backward"/>), keeps what the backward pass needs, and is attached to the output
+/// with <see cref="Record"/>.
+/// </summary>
+internal abstract class Function
+{
+    /// <summary>The operation's inputs, in order.</summary>
+    public Tensor[] Inputs { get; private set; } = [];
+
+    /// <summary>Name used in error messages.</summary>
+    public abstract string Name { get; }
+
+    /// <summary>
+    /// Given dL/d(output), returns dL/d(input i) for each input (null when input i needs no gradient).
+    /// Returned tensors must be fresh; the engine owns and disposes them. Returning the incoming gradient
+    /// itself is allowed (the engine copies when needed).
+    /// </summary>
+    public abstract Tensor?[] Backward(Tensor gradOutput);
+
+    /// <summary>True when input <paramref name="i"/> needs a gradient.</summary>
+    protected bool NeedsGrad(int i) => Inputs[i].RequiresGrad;
+
+    /// <summary>
+    /// Attaches <paramref name="fn"/> to <paramref name="output"/> when recording is on and any input requires
+    /// a gradient; returns the output.
+    /// </summary>
+    public static Tensor Record(Function fn, Tensor output, params Tensor[] inputs)
+    {
+        if (!NoGradScope.IsGradEnabled)
+        {
+            return output;
+        }
+        bool any = false;
+        foreach (var t in inputs)
+        {
+            any |= t.RequiresGrad;
+        }
+        if (any)
+        {
+            fn.Inputs = inputs;
+            output.GradFn = fn;
+            output.RequiresGrad = true;
+        }
+        return output;
+    }
+
+    /// <summary>True when an op with these inputs will be recorded (lets forward skip saving state otherwise).</summary>
+    public static bool WillRecord(params Tensor[] inputs)
+    {
+        if (!NoGradScope.IsGradEnabled)
+        {
+            return false;
+        }
+        foreach (var t in inputs)
+        {
+            if (t.RequiresGrad)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+}

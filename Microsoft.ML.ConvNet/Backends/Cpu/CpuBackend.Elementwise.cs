@@ -1,0 +1,241 @@
+using System.Numerics.Tensors;
+using Microsoft.ML.ConvNet.Tensors;
+using Tensor = Microsoft.ML.ConvNet.Tensors.Tensor;
+
+namespace Microsoft.ML.ConvNet.Backends.Cpu;
+
+public sealed partial class CpuBackend
+{
+    private const float SeluAlpha = 1.6732632423543772f;
+    private const float SeluScale = 1.0507009873554805f;
+
+    /// <inheritdoc/>
+    public void Unary(UnaryOp op, Tensor x, Tensor y, float alpha)
+    {
+        ReadOnlySpan<float> s = x.Span;
+        Span<float> d = y.Span;
+        switch (op)
+        {
+            case UnaryOp.Relu: TensorPrimitives.Max(s, 0f, d); return;
+            case UnaryOp.Relu6: TensorPrimitives.Clamp(s, 0f, 6f, d); return;
+            case UnaryOp.Sigmoid: TensorPrimitives.Sigmoid(s, d); return;
+            case UnaryOp.Tanh: TensorPrimitives.Tanh(s, d); return;
+            case UnaryOp.Exp: TensorPrimitives.Exp(s, d); return;
+            case UnaryOp.Log: TensorPrimitives.Log(s, d); return;
+            case UnaryOp.Neg: TensorPrimitives.Negate(s, d); return;
+            case UnaryOp.Sqrt: TensorPrimitives.Sqrt(s, d); return;
+            case UnaryOp.Abs: TensorPrimitives.Abs(s, d); return;
+            case UnaryOp.Square: TensorPrimitives.Multiply(s, s, d); return;
+        }
+        for (int i = 0; i < s.Length; i++)
+        {
+            float v = s[i];
+            d[i] = op switch
+            {
+                UnaryOp.LeakyRelu => v > 0 ? v : alpha * v,
+                UnaryOp.Elu => v > 0 ? v : alpha * (MathF.Exp(v) - 1f),
+                UnaryOp.Selu => SeluScale * (v > 0 ? v : SeluAlpha * (MathF.Exp(v) - 1f)),
+                UnaryOp.Gelu => 0.5f * v * (1f + Erf(v * 0.70710678f)),
+                UnaryOp.Silu => v / (1f + MathF.Exp(-v)),
+                UnaryOp.Hardswish => v * Math.Clamp(v + 3f, 0f, 6f) / 6f,
+                UnaryOp.Hardsigmoid => Math.Clamp(v + 3f, 0f, 6f) / 6f,
+                _ => throw new NotSupportedException($"Unary op {op}."),
+            };
+        }
+    }
+
+    /// <inheritdoc/>
+    public void UnaryBackward(UnaryOp op, Tensor x, Tensor y, Tensor dy, Tensor dx, float alpha)
+    {
+        ReadOnlySpan<float> xs = x.Span, ys = y.Span, g = dy.Span;
+        Span<float> d = dx.Span;
+        for (int i = 0; i < d.Length; i++)
+        {
+            float v = xs[i];
+            float deriv = op switch
+            {
+                UnaryOp.Relu => v > 0 ? 1f : 0f,
+                UnaryOp.Relu6 => v > 0 && v < 6 ? 1f : 0f,
+                UnaryOp.LeakyRelu => v > 0 ? 1f : alpha,
+                UnaryOp.Elu => v > 0 ? 1f : ys[i] + alpha,
+                UnaryOp.Selu => v > 0 ? SeluScale : ys[i] + SeluScale * SeluAlpha,
+                UnaryOp.Gelu => 0.5f * (1f + Erf(v * 0.70710678f)) + v * 0.39894228f * MathF.Exp(-0.5f * v * v),
+                UnaryOp.Sigmoid => ys[i] * (1f - ys[i]),
+                UnaryOp.Tanh => 1f - ys[i] * ys[i],
+                UnaryOp.Silu => SiluDerivative(v),
+                UnaryOp.Hardswish => v < -3f ? 0f : v > 3f ? 1f : (2f * v + 3f) / 6f,
+                UnaryOp.Hardsigmoid => v > -3f && v < 3f ? 1f / 6f : 0f,
+                UnaryOp.Exp => ys[i],
+                UnaryOp.Log => 1f / v,
+                UnaryOp.Neg => -1f,
+                UnaryOp.Sqrt => 0.5f / ys[i],
+                UnaryOp.Abs => v > 0 ? 1f : v < 0 ? -1f : 0f,
+                UnaryOp.Square => 2f * v,
+                _ => throw new NotSupportedException($"Unary op {op}."),
+            };
+            d[i] = g[i] * deriv;
+        }
+    }
+
+    private static float SiluDerivative(float v)
+    {
+        float s = 1f / (1f + MathF.Exp(-v));
+        return s * (1f + v * (1f - s));
+    }
+
+    /// <summary>Error function (Abramowitz–Stegun 7.1.26 is too coarse for gradchecks; this uses erf via double).</summary>
+    private static float Erf(float v) => (float)ErfD(v);
+
+    private static double ErfD(double x)
+    {
+        // W. J. Cody's rational approximations are overkill here; a high-order series/continued fraction pair
+        // accurate to ~1e-15 keeps GELU exact to float precision.
+        double ax = Math.Abs(x);
+        double r;
+        if (ax < 2.5)
+        {
+            double sum = ax, term = ax, x2 = ax * ax;
+            for (int n = 1; n < 60; n++)
+            {
+                term *= -x2 / n;
+                double add = term / (2 * n + 1);
+                sum += add;
+                if (Math.Abs(add) < 1e-17)
+                {
+                    break;
+                }
+            }
+            r = 2.0 / Math.Sqrt(Math.PI) * sum;
+        }
+        else
+        {
+            // Continued fraction for erfc.
+            double f = 0;
+            for (int n = 60; n >= 1; n--)
+            {
+                f = n / 2.0 / (ax + f);
+            }
+            r = 1.0 - Math.Exp(-ax * ax) / Math.Sqrt(Math.PI) / (ax + f);
+        }
+        return x < 0 ? -r : r;
+    }
+
+    /// <inheritdoc/>
+    public void Binary(BinaryOp op, Tensor a, Tensor b, Tensor y)
+    {
+        ReadOnlySpan<float> sa = a.Span, sb = b.Span;
+        Span<float> d = y.Span;
+        if (a.Shape == b.Shape)
+        {
+            Apply(op, sa, sb, d);
+            return;
+        }
+        if (sb.Length == 1)
+        {
+            ApplyScalarRight(op, sa, sb[0], d);
+            return;
+        }
+        // General broadcast: walk the output, treating the innermost run where both operands are contiguous
+        // (or one is constant) as a vector operation.
+        int rank = y.Rank;
+        var ys = y.Shape.ToArray();
+        var aStr = BroadcastStrides(a.Shape, rank, ys);
+        var bStr = BroadcastStrides(b.Shape, rank, ys);
+        int inner = ys.Length == 0 ? 1 : ys[^1];
+        int aIn = rank == 0 ? 0 : aStr[^1], bIn = rank == 0 ? 0 : bStr[^1];
+        int outer = d.Length / Math.Max(inner, 1);
+        var idx = new int[Math.Max(rank - 1, 0)];
+        int ao = 0, bo = 0;
+        for (int o = 0; o < outer; o++)
+        {
+            var dRow = d.Slice(o * inner, inner);
+            if (aIn == 1 && bIn == 1)
+            {
+                Apply(op, sa.Slice(ao, inner), sb.Slice(bo, inner), dRow);
+            }
+            else if (aIn == 1 && bIn == 0)
+            {
+                ApplyScalarRight(op, sa.Slice(ao, inner), sb[bo], dRow);
+            }
+            else if (aIn == 0 && bIn == 1)
+            {
+                ApplyScalarLeft(op, sa[ao], sb.Slice(bo, inner), dRow);
+            }
+            else
+            {
+                for (int i = 0; i < inner; i++)
+                {
+                    dRow[i] = Scalar(op, sa[ao + i * aIn], sb[bo + i * bIn]);
+                }
+            }
+            for (int ax = rank - 2; ax >= 0; ax--)
+            {
+                idx[ax]++;
+                ao += aStr[ax];
+                bo += bStr[ax];
+                if (idx[ax] < ys[ax])
+                {
+                    break;
+                }
+                ao -= aStr[ax] * idx[ax];
+                bo -= bStr[ax] * idx[ax];
+                idx[ax] = 0;
+            }
+        }
+    }
+
+    /// <summary>Strides of a right-aligned operand over the output shape, 0 along broadcast axes.</summary>
+    private static int[] BroadcastStrides(Shape s, int rank, int[] outDims)
+    {
+        var strides = new int[rank];
+        var own = s.Strides();
+        int shift = rank - s.Rank;
+        for (int i = 0; i < rank; i++)
+        {
+            int d = i < shift ? 1 : s[i - shift];
+            strides[i] = d == 1 && outDims[i] != 1 ? 0 : (i < shift ? 0 : own[i - shift]);
+        }
+        return strides;
+    }
+
+    private static float Scalar(BinaryOp op, float a, float b) => op switch
+    {
+        BinaryOp.Add => a + b,
+        BinaryOp.Sub => a - b,
+        BinaryOp.Mul => a * b,
+        _ => a / b,
+    };
+
+    private static void Apply(BinaryOp op, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> d)
+    {
+        switch (op)
+        {
+            case BinaryOp.Add: TensorPrimitives.Add(a, b, d); break;
+            case BinaryOp.Sub: TensorPrimitives.Subtract(a, b, d); break;
+            case BinaryOp.Mul: TensorPrimitives.Multiply(a, b, d); break;
+            default: TensorPrimitives.Divide(a, b, d); break;
+        }
+    }
+
+    private static void ApplyScalarRight(BinaryOp op, ReadOnlySpan<float> a, float b, Span<float> d)
+    {
+        switch (op)
+        {
+            case BinaryOp.Add: TensorPrimitives.Add(a, b, d); break;
+            case BinaryOp.Sub: TensorPrimitives.Subtract(a, b, d); break;
+            case BinaryOp.Mul: TensorPrimitives.Multiply(a, b, d); break;
+            default: TensorPrimitives.Divide(a, b, d); break;
+        }
+    }
+
+    private static void ApplyScalarLeft(BinaryOp op, float a, ReadOnlySpan<float> b, Span<float> d)
+    {
+        switch (op)
+        {
+            case BinaryOp.Add: TensorPrimitives.Add(b, a, d); break;
+            case BinaryOp.Sub: TensorPrimitives.Subtract(a, b, d); break;
+            case BinaryOp.Mul: TensorPrimitives.Multiply(b, a, d); break;
+            default: TensorPrimitives.Divide(a, b, d); break;
+        }
+    }
+}
