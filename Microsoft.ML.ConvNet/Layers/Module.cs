@@ -1,0 +1,392 @@
+using System.Text;
+using Microsoft.ML.ConvNet.Tensors;
+
+namespace Microsoft.ML.ConvNet.Layers;
+
+/// <summary>
+/// Base of every layer and model: named parameters (trainable tensors), buffers (state such as batch-norm
+/// running statistics) and child modules, addressed with PyTorch's dotted names (<c>layer1.0.conv1.weight</c>),
+/// a training/evaluation mode, freezing, and state-dictionary save/load. Disposing a module releases its tensors.
+/// </summary>
+public abstract class Module : IDisposable
+{
+    private readonly List<KeyValuePair<string, Tensor>> _parameters = new();
+    private readonly List<KeyValuePair<string, Tensor>> _buffers = new();
+    private readonly List<KeyValuePair<string, Module>> _children = new();
+    private bool _disposed;
+
+    /// <summary>Computes the module's output.</summary>
+    public abstract Tensor Forward(Tensor input);
+
+    /// <summary>True in training mode (dropout active, batch statistics used); the default.</summary>
+    public bool IsTraining { get; private set; } = true;
+
+    /// <summary>Sets training mode on this module and all its children.</summary>
+    public Module Train(bool training = true)
+    {
+        IsTraining = training;
+        foreach (var c in _children)
+        {
+            c.Value.Train(training);
+        }
+        return this;
+    }
+
+    /// <summary>Sets evaluation mode (same as <c>Train(false)</c>).</summary>
+    public Module Eval() => Train(false);
+
+    /// <summary>Registers a trainable parameter under <paramref name="name"/>; the module owns it from now on.</summary>
+    protected Tensor RegisterParameter(string name, Tensor value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        CheckName(name);
+        value.Unscope();
+        value.RequiresGrad = true;
+        _parameters.Add(new(name, value));
+        return value;
+    }
+
+    /// <summary>Registers a non-trainable state tensor (saved in the state dictionary); the module owns it.</summary>
+    protected Tensor RegisterBuffer(string name, Tensor value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        CheckName(name);
+        value.Unscope();
+        _buffers.Add(new(name, value));
+        return value;
+    }
+
+    /// <summary>Registers a child module under <paramref name="name"/> (its parameters become <c>name.*</c>).</summary>
+    protected T RegisterModule<T>(string name, T module) where T : Module
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        CheckName(name);
+        _children.Add(new(name, module));
+        return module;
+    }
+
+    /// <summary>Replaces a registered parameter or buffer tensor (used when loading weights of another shape is not allowed).</summary>
+    private void CheckName(string name)
+    {
+        if (string.IsNullOrEmpty(name) || name.Contains('.', StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"Invalid member name '{name}': it must be non-empty and contain no '.'.");
+        }
+        if (_parameters.Any(p => p.Key == name) || _buffers.Any(p => p.Key == name) || _children.Any(p => p.Key == name))
+        {
+            throw new ArgumentException($"{GetType().Name} already has a member named '{name}'.");
+        }
+    }
+
+    /// <summary>The direct children, in registration order.</summary>
+    public IEnumerable<KeyValuePair<string, Module>> NamedChildren() => _children;
+
+    /// <summary>This module and all descendants with their dotted names ("" for this one).</summary>
+    public IEnumerable<KeyValuePair<string, Module>> NamedModules(string prefix = "")
+    {
+        yield return new(prefix, this);
+        foreach (var c in _children)
+        {
+            foreach (var m in c.Value.NamedModules(Join(prefix, c.Key)))
+            {
+                yield return m;
+            }
+        }
+    }
+
+    /// <summary>All parameters with dotted names, depth-first in registration order (PyTorch's order).</summary>
+    public IEnumerable<KeyValuePair<string, Tensor>> NamedParameters(string prefix = "")
+    {
+        foreach (var p in _parameters)
+        {
+            yield return new(Join(prefix, p.Key), p.Value);
+        }
+        foreach (var c in _children)
+        {
+            foreach (var p in c.Value.NamedParameters(Join(prefix, c.Key)))
+            {
+                yield return p;
+            }
+        }
+    }
+
+    /// <summary>All parameters.</summary>
+    public IEnumerable<Tensor> Parameters() => NamedParameters().Select(p => p.Value);
+
+    /// <summary>All parameters that are not frozen.</summary>
+    public IEnumerable<Tensor> TrainableParameters() => Parameters().Where(p => p.RequiresGrad);
+
+    /// <summary>All buffers with dotted names.</summary>
+    public IEnumerable<KeyValuePair<string, Tensor>> NamedBuffers(string prefix = "")
+    {
+        foreach (var b in _buffers)
+        {
+            yield return new(Join(prefix, b.Key), b.Value);
+        }
+        foreach (var c in _children)
+        {
+            foreach (var b in c.Value.NamedBuffers(Join(prefix, c.Key)))
+            {
+                yield return b;
+            }
+        }
+    }
+
+    /// <summary>Number of parameter elements (all, or only trainable ones).</summary>
+    public long ParameterCount(bool trainableOnly = false)
+        => (trainableOnly ? TrainableParameters() : Parameters()).Sum(p => (long)p.Size);
+
+    /// <summary>Stops gradient flow to every parameter of this module (transfer learning: freeze the backbone).</summary>
+    public void Freeze()
+    {
+        foreach (var p in Parameters())
+        {
+            p.RequiresGrad = false;
+            p.ClearGrad();
+        }
+    }
+
+    /// <summary>Makes every parameter of this module trainable again.</summary>
+    public void Unfreeze()
+    {
+        foreach (var p in Parameters())
+        {
+            p.RequiresGrad = true;
+        }
+    }
+
+    /// <summary>Sets every parameter's gradient to zero.</summary>
+    public void ZeroGrad()
+    {
+        foreach (var p in Parameters())
+        {
+            p.ZeroGrad();
+        }
+    }
+
+    /// <summary>The state dictionary: parameters then buffers, by dotted name (the tensors themselves, not copies).</summary>
+    public IReadOnlyDictionary<string, Tensor> StateDict()
+    {
+        var d = new Dictionary<string, Tensor>();
+        foreach (var p in NamedParameters())
+        {
+            d[p.Key] = p.Value;
+        }
+        foreach (var b in NamedBuffers())
+        {
+            d[b.Key] = b.Value;
+        }
+        return d;
+    }
+
+    /// <summary>
+    /// Copies values into this module's parameters and buffers by name. Shapes must match. With
+    /// <paramref name="strict"/>, missing and unexpected names are errors; the error lists them.
+    /// </summary>
+    public void LoadStateDict(IReadOnlyDictionary<string, float[]> values, IReadOnlyDictionary<string, Shape>? shapes = null, bool strict = true)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        var own = StateDict();
+        var missing = own.Keys.Where(k => !values.ContainsKey(k)).ToList();
+        var unexpected = values.Keys.Where(k => !own.ContainsKey(k)).ToList();
+        if (strict && (missing.Count > 0 || unexpected.Count > 0))
+        {
+            throw new InvalidDataException($"State dictionary does not match {GetType().Name}: missing [{string.Join(", ", missing)}], unexpected [{string.Join(", ", unexpected)}].");
+        }
+        foreach (var (name, t) in own)
+        {
+            if (!values.TryGetValue(name, out var v))
+            {
+                continue;
+            }
+            if (shapes != null && shapes.TryGetValue(name, out var s) && s != t.Shape || v.Length != t.Size)
+            {
+                throw new ShapeMismatchException($"LoadStateDict: '{name}' has shape {t.Shape} in the model but {(shapes != null && shapes.TryGetValue(name, out var s2) ? s2.ToString() : $"{v.Length} values")} in the state dictionary.");
+            }
+            t.CopyFrom(v);
+        }
+    }
+
+    /// <summary>Writes the state dictionary to <paramref name="stream"/> (see <see cref="StateDictFile"/>).</summary>
+    public void SaveStateDict(Stream stream) => StateDictFile.Write(stream, StateDict());
+
+    /// <summary>Writes the state dictionary to a file atomically (temporary file, then rename).</summary>
+    public void SaveStateDict(string path) => StateDictFile.WriteAtomic(path, StateDict());
+
+    /// <summary>Reads a state dictionary written by <see cref="SaveStateDict(string)"/> into this module.</summary>
+    public void LoadStateDict(string path, bool strict = true)
+    {
+        using var fs = File.OpenRead(path);
+        LoadStateDict(fs, strict, path);
+    }
+
+    /// <summary>Reads a state dictionary from a stream into this module.</summary>
+    public void LoadStateDict(Stream stream, bool strict = true, string source = "stream")
+    {
+        var (values, shapes) = StateDictFile.Read(stream, source);
+        LoadStateDict(values, shapes, strict);
+    }
+
+    /// <summary>Releases parameters, buffers and children.</summary>
+    public void Dispose()
+    {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Releases tensors; override to release more.</summary>
+    protected virtual void Dispose(bool disposing)
+    {
+        if (_disposed || !disposing)
+        {
+            return;
+        }
+        _disposed = true;
+        foreach (var p in _parameters)
+        {
+            p.Value.ClearGrad();
+            p.Value.Dispose();
+        }
+        foreach (var b in _buffers)
+        {
+            b.Value.Dispose();
+        }
+        foreach (var c in _children)
+        {
+            c.Value.Dispose();
+        }
+    }
+
+    /// <summary>A one-line description (type and key settings); layers override it.</summary>
+    public override string ToString() => GetType().Name;
+
+    private static string Join(string prefix, string name) => prefix.Length == 0 ? name : prefix + "." + name;
+}
+
+/// <summary>
+/// The state-dictionary binary format: "CNSD" magic, int32 version (1), int32 count, then per tensor a UTF-8
+/// name (int32 byte length + bytes), int32 rank, int32 dims, and little-endian float32 values.
+/// </summary>
+public static class StateDictFile
+{
+    private const int Magic = 0x4453_4E43; // "CNSD"
+    private const int Version = 1;
+
+    /// <summary>Writes tensors by name.</summary>
+    public static void Write(Stream stream, IReadOnlyDictionary<string, Tensor> tensors)
+    {
+        ArgumentNullException.ThrowIfNull(tensors);
+        using var w = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
+        w.Write(Magic);
+        w.Write(Version);
+        w.Write(tensors.Count);
+        foreach (var (name, t) in tensors)
+        {
+            var bytes = Encoding.UTF8.GetBytes(name);
+            w.Write(bytes.Length);
+            w.Write(bytes);
+            w.Write(t.Rank);
+            foreach (int d in t.Shape.Dims)
+            {
+                w.Write(d);
+            }
+            var values = t.ToArray();
+            w.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()));
+        }
+    }
+
+    /// <summary>Writes to a temporary file beside <paramref name="path"/> and renames it, so a failure never leaves a partial file.</summary>
+    public static void WriteAtomic(string path, IReadOnlyDictionary<string, Tensor> tensors)
+        => AtomicFile.Write(path, s => Write(s, tensors));
+
+    /// <summary>Reads tensors by name; errors name <paramref name="source"/> and what is wrong.</summary>
+    public static (Dictionary<string, float[]> Values, Dictionary<string, Shape> Shapes) Read(Stream stream, string source)
+    {
+        using var r = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true);
+        try
+        {
+            if (r.ReadInt32() != Magic)
+            {
+                throw new InvalidDataException($"{source} is not a ConvNetML state dictionary (bad magic number).");
+            }
+            int version = r.ReadInt32();
+            if (version > Version)
+            {
+                throw new InvalidDataException($"{source} has state-dictionary format version {version}; this library reads up to {Version}.");
+            }
+            int count = r.ReadInt32();
+            var values = new Dictionary<string, float[]>();
+            var shapes = new Dictionary<string, Shape>();
+            for (int i = 0; i < count; i++)
+            {
+                int len = r.ReadInt32();
+                if (len < 0 || len > 4096)
+                {
+                    throw new InvalidDataException($"{source}: entry {i} has an invalid name length {len}.");
+                }
+                string name = Encoding.UTF8.GetString(r.ReadBytes(len));
+                int rank = r.ReadInt32();
+                if (rank < 0 || rank > 8)
+                {
+                    throw new InvalidDataException($"{source}: '{name}' has an invalid rank {rank}.");
+                }
+                var dims = new int[rank];
+                for (int d = 0; d < rank; d++)
+                {
+                    dims[d] = r.ReadInt32();
+                }
+                var shape = new Shape(dims);
+                var data = new float[shape.Size];
+                var bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(data.AsSpan());
+                if (r.Read(bytes) != bytes.Length)
+                {
+                    throw new EndOfStreamException();
+                }
+                values[name] = data;
+                shapes[name] = shape;
+            }
+            return (values, shapes);
+        }
+        catch (EndOfStreamException e)
+        {
+            throw new InvalidDataException($"{source} is truncated: the state dictionary ends early.", e);
+        }
+    }
+}
+
+/// <summary>Writes files so that a reader never sees a partial file: temporary file in the same folder, flush, rename.</summary>
+public static class AtomicFile
+{
+    /// <summary>Writes <paramref name="path"/> with <paramref name="write"/>; on any failure the old file (if any) is untouched.</summary>
+    public static void Write(string path, Action<Stream> write)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        string full = Path.GetFullPath(path);
+        string? dir = Path.GetDirectoryName(full);
+        if (!string.IsNullOrEmpty(dir))
+        {
+            Directory.CreateDirectory(dir);
+        }
+        string tmp = full + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp";
+        try
+        {
+            using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write))
+            {
+                write(fs);
+                fs.Flush(flushToDisk: true);
+            }
+            File.Move(tmp, full, overwrite: true);
+        }
+        catch
+        {
+            try
+            {
+                File.Delete(tmp);
+            }
+            catch (IOException)
+            {
+            }
+            throw;
+        }
+    }
+}
