@@ -31,8 +31,11 @@ internal sealed class BinaryFunction(BinaryOp op) : Function
                 da = NeedsGrad(0) ? ReduceTo(dy, a.Shape) : null;
                 if (NeedsGrad(1))
                 {
-                    db = ReduceTo(dy, b.Shape);
-                    db.Backend.Affine(db, db, -1f, 0f);
+                    // ReduceTo hands back dy itself when no reduction is needed, and dy may also be da:
+                    // negate into a fresh tensor then, never in place.
+                    var reduced = ReduceTo(dy, b.Shape);
+                    db = ReferenceEquals(reduced, dy) ? dy.EmptyLike() : reduced;
+                    db.Backend.Affine(reduced, db, -1f, 0f);
                 }
                 break;
             case BinaryOp.Mul:
