@@ -1,0 +1,211 @@
+using Microsoft.ML.ConvNet.Tensors;
+
+namespace Microsoft.ML.ConvNet.Autograd.Functions;
+
+/// <summary>
+/// Training-mode batch normalisation of x [N, C, ...] per channel with batch statistics; gamma, beta [C].
+/// Forward also updates runningMean/runningVar [C] in place (momentum, unbiased variance). The batch mean and
+/// 1/σ [C] are kept for the backward pass:
+/// dx = γ·σ⁻¹·(dy − mean(dy) − x̂·mean(dy·x̂)), dγ = Σ dy·x̂, dβ = Σ dy (sums over N and the spatial axes).
+/// </summary>
+internal sealed class BatchNormFunction : Function
+{
+    private Tensor? _mean;
+    private Tensor? _invStd;
+
+    public override string Name => "BatchNorm";
+
+    public static Tensor Forward(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, float momentum, float eps)
+    {
+        var stat = new Shape(x.Shape[1]);
+        var y = x.EmptyLike();
+        var mean = x.EmptyLike(stat);
+        var invStd = x.EmptyLike(stat);
+        x.Backend.BatchNormForward(x, gamma, beta, runningMean, runningVar, y, mean, invStd, training: true, momentum, eps);
+        if (!WillRecord(x, gamma, beta))
+        {
+            mean.Dispose();
+            invStd.Dispose();
+            return y;
+        }
+        return Record(new BatchNormFunction { _mean = mean, _invStd = invStd }, y, x, gamma, beta);
+    }
+
+    public override Tensor?[] Backward(Tensor dy)
+    {
+        Tensor x = Inputs[0], gamma = Inputs[1];
+        var dx = x.EmptyLike();
+        var dgamma = gamma.EmptyLike();
+        var dbeta = gamma.EmptyLike();
+        x.Backend.BatchNormBackward(x, dy, gamma, _mean!, _invStd!, dx, dgamma, dbeta);
+        _mean!.Dispose();
+        _invStd!.Dispose();
+        return [NormGradients.KeepIf(NeedsGrad(0), dx), NormGradients.KeepIf(NeedsGrad(1), dgamma), NormGradients.KeepIf(NeedsGrad(2), dbeta)];
+    }
+}
+
+/// <summary>
+/// Group normalisation of x [N, C, ...] in G groups of C/G channels: statistics per (sample, group) over the
+/// group's channels and spatial positions, then an optional affine gamma/beta [C] per channel.
+/// Keeps mean and 1/σ [N·G]; dx = σ⁻¹·(d − mean(d) − x̂·mean(d·x̂)) per group with d = γ·dy.
+/// </summary>
+internal sealed class GroupNormFunction(int groups, bool hasGamma, bool hasBeta) : Function
+{
+    private Tensor? _mean;
+    private Tensor? _invStd;
+
+    public override string Name => "GroupNorm";
+
+    public static Tensor Forward(Tensor x, Tensor? gamma, Tensor? beta, int groups, float eps)
+    {
+        var stat = new Shape(x.Shape[0] * groups);
+        var y = x.EmptyLike();
+        var mean = x.EmptyLike(stat);
+        var invStd = x.EmptyLike(stat);
+        x.Backend.GroupNormForward(x, gamma, beta, y, mean, invStd, groups, eps);
+        var inputs = NormGradients.Inputs(x, gamma, beta);
+        if (!WillRecord(inputs))
+        {
+            mean.Dispose();
+            invStd.Dispose();
+            return y;
+        }
+        return Record(new GroupNormFunction(groups, gamma != null, beta != null) { _mean = mean, _invStd = invStd }, y, inputs);
+    }
+
+    public override Tensor?[] Backward(Tensor dy)
+    {
+        var x = Inputs[0];
+        int gi = hasGamma ? 1 : -1;
+        int bi = hasBeta ? (hasGamma ? 2 : 1) : -1;
+        var gamma = gi > 0 ? Inputs[gi] : null;
+        var dx = x.EmptyLike();
+        var dgamma = gi > 0 && NeedsGrad(gi) ? Inputs[gi].EmptyLike() : null;
+        var dbeta = bi > 0 && NeedsGrad(bi) ? Inputs[bi].EmptyLike() : null;
+        x.Backend.GroupNormBackward(x, dy, gamma, _mean!, _invStd!, dx, dgamma, dbeta, groups);
+        _mean!.Dispose();
+        _invStd!.Dispose();
+        var grads = new Tensor?[Inputs.Length];
+        grads[0] = NormGradients.KeepIf(NeedsGrad(0), dx);
+        if (gi > 0)
+        {
+            grads[gi] = dgamma;
+        }
+        if (bi > 0)
+        {
+            grads[bi] = dbeta;
+        }
+        return grads;
+    }
+}
+
+/// <summary>
+/// Layer normalisation of x viewed as [outer, inner] over each row of <c>inner</c> elements, then an optional
+/// elementwise affine gamma/beta [inner]. Keeps mean and 1/σ [outer];
+/// dx = σ⁻¹·(d − mean(d) − x̂·mean(d·x̂)) per row with d = γ·dy; dγ = Σ_rows dy·x̂, dβ = Σ_rows dy.
+/// </summary>
+internal sealed class LayerNormFunction(int inner, bool hasGamma, bool hasBeta) : Function
+{
+    private Tensor? _mean;
+    private Tensor? _invStd;
+
+    public override string Name => "LayerNorm";
+
+    public static Tensor Forward(Tensor x, Tensor? gamma, Tensor? beta, int inner, float eps)
+    {
+        var stat = new Shape(x.Size / inner);
+        var y = x.EmptyLike();
+        var mean = x.EmptyLike(stat);
+        var invStd = x.EmptyLike(stat);
+        x.Backend.LayerNormForward(x, gamma, beta, y, mean, invStd, inner, eps);
+        var inputs = NormGradients.Inputs(x, gamma, beta);
+        if (!WillRecord(inputs))
+        {
+            mean.Dispose();
+            invStd.Dispose();
+            return y;
+        }
+        return Record(new LayerNormFunction(inner, gamma != null, beta != null) { _mean = mean, _invStd = invStd }, y, inputs);
+    }
+
+    public override Tensor?[] Backward(Tensor dy)
+    {
+        var x = Inputs[0];
+        int gi = hasGamma ? 1 : -1;
+        int bi = hasBeta ? (hasGamma ? 2 : 1) : -1;
+        var gamma = gi > 0 ? Inputs[gi] : null;
+        var dx = x.EmptyLike();
+        var dgamma = gi > 0 && NeedsGrad(gi) ? Inputs[gi].EmptyLike() : null;
+        var dbeta = bi > 0 && NeedsGrad(bi) ? Inputs[bi].EmptyLike() : null;
+        x.Backend.LayerNormBackward(x, dy, gamma, _mean!, _invStd!, dx, dgamma, dbeta, inner);
+        _mean!.Dispose();
+        _invStd!.Dispose();
+        var grads = new Tensor?[Inputs.Length];
+        grads[0] = NormGradients.KeepIf(NeedsGrad(0), dx);
+        if (gi > 0)
+        {
+            grads[gi] = dgamma;
+        }
+        if (bi > 0)
+        {
+            grads[bi] = dbeta;
+        }
+        return grads;
+    }
+}
+
+/// <summary>
+/// Local response normalisation across channels of x [N, C, ...] (PyTorch's LocalResponseNorm):
+/// y_c = x_c / (k + α/n·Σ_{c'} x_{c'}²)^β over the n channels c − ⌊n/2⌋ … c + ⌊(n−1)/2⌋. Keeps y for backward.
+/// </summary>
+internal sealed class LrnFunction(int size, float alpha, float beta, float k) : Function
+{
+    private Tensor? _y;
+
+    public override string Name => "LocalResponseNorm";
+
+    public static Tensor Forward(Tensor x, int size, float alpha, float beta, float k)
+    {
+        var y = x.EmptyLike();
+        x.Backend.LrnForward(x, y, size, alpha, beta, k);
+        return Record(new LrnFunction(size, alpha, beta, k) { _y = y }, y, x);
+    }
+
+    public override Tensor?[] Backward(Tensor dy)
+    {
+        var x = Inputs[0];
+        var dx = x.EmptyLike();
+        x.Backend.LrnBackward(x, _y!, dy, dx, size, alpha, beta, k);
+        return [dx];
+    }
+}
+
+/// <summary>Helpers shared by the normalisation functions.</summary>
+internal static class NormGradients
+{
+    /// <summary>The gradient when it is wanted; otherwise disposes it and returns null.</summary>
+    public static Tensor? KeepIf(bool wanted, Tensor gradient)
+    {
+        if (wanted)
+        {
+            return gradient;
+        }
+        gradient.Dispose();
+        return null;
+    }
+
+    /// <summary>x followed by the affine parameters that are present.</summary>
+    public static Tensor[] Inputs(Tensor x, Tensor? gamma, Tensor? beta)
+    {
+        var list = new List<Tensor>(3) { x };
+        if (gamma != null)
+        {
+            list.Add(gamma);
+        }
+        if (beta != null)
+        {
+            list.Add(beta);
+        }
+        return [.. list];
+    }
+}
