@@ -24,7 +24,10 @@ public readonly record struct ConvGeometry(
 
     /// <summary>Output spatial size of a convolution: (input + 2·pad − dilation·(kernel − 1) − 1) / stride + 1.</summary>
     public static int OutputSize(int input, int kernel, int stride, int pad, int dilation = 1)
-        => (input + 2 * pad - dilation * (kernel - 1) - 1) / stride + 1;
+    {
+        int span = input + 2 * pad - dilation * (kernel - 1) - 1;
+        return span < 0 ? 0 : span / stride + 1;
+    }
 
     /// <summary>Builds and validates the geometry from the input and filter shapes; errors name both shapes.</summary>
     public static ConvGeometry Create(Shape x, Shape w, int strideH, int strideW, int padH, int padW,
@@ -67,6 +70,10 @@ public readonly record struct PoolGeometry(
     public static int OutputSize(int input, int kernel, int stride, int pad, int dilation, bool ceilMode)
     {
         int span = input + 2 * pad - dilation * (kernel - 1) - 1;
+        if (span < 0)
+        {
+            return 0;
+        }
         int o = (ceilMode ? (span + stride - 1) / stride : span / stride) + 1;
         if (ceilMode && (o - 1) * stride >= input + pad)
         {
