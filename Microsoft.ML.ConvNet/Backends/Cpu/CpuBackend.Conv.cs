@@ -1,16 +1,329 @@
+using System.Collections.Concurrent;
+using System.Numerics.Tensors;
 using Microsoft.ML.ConvNet.Tensors;
+using Tensor = Microsoft.ML.ConvNet.Tensors.Tensor;
 
 namespace Microsoft.ML.ConvNet.Backends.Cpu;
 
-// Placeholder: kernels not written yet.
+// Matrix multiplication and convolution. Convolutions are GEMMs over the im2col view of each image and group
+// (see Im2ColView): forward packs the view straight into GEMM panels; 1×1 stride-1 unpadded convolutions use the
+// image as the matrix; depthwise convolutions use direct kernels. Work is split over images (and groups) when
+// there are enough of them, otherwise inside the GEMM.
 public sealed partial class CpuBackend
 {
     /// <inheritdoc/>
-    public void Gemm(bool transA, bool transB, int m, int n, int k, float alpha, Tensor a, int aOffset, int lda, Tensor b, int bOffset, int ldb, float beta, Tensor c, int cOffset, int ldc) => throw new NotImplementedException();
+    public void Gemm(bool transA, bool transB, int m, int n, int k, float alpha, Tensor a, int aOffset, int lda, Tensor b, int bOffset, int ldb, float beta, Tensor c, int cOffset, int ldc)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        ArgumentNullException.ThrowIfNull(c);
+        var sa = a.Span;
+        var sb = b.Span;
+        var sc = c.Span;
+        if ((uint)aOffset > (uint)sa.Length || (uint)bOffset > (uint)sb.Length || (uint)cOffset > (uint)sc.Length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(aOffset), $"Gemm: offsets ({aOffset}, {bOffset}, {cOffset}) lie outside the operands {a.Shape}, {b.Shape}, {c.Shape}.");
+        }
+        Sgemm.Multiply(transA, transB, m, n, k, alpha, sa[aOffset..], lda, sb[bOffset..], ldb, beta, sc[cOffset..], ldc);
+    }
+
     /// <inheritdoc/>
-    public void Conv2dForward(Tensor x, Tensor w, Tensor? bias, Tensor y, in ConvGeometry g) => throw new NotImplementedException();
+    public unsafe void Conv2dForward(Tensor x, Tensor w, Tensor? bias, Tensor y, in ConvGeometry g)
+    {
+        CheckConv("Conv2dForward", x, w, y, g);
+        if (bias != null && bias.Size != g.K)
+        {
+            throw new ShapeMismatchException("Conv2dForward", w.Shape, bias.Shape, $"the bias must have {g.K} elements");
+        }
+        var geo = g;
+        int groups = g.Groups, cg = g.CPerGroup, kg = g.KPerGroup, hw = g.H * g.W, ohw = g.OH * g.OW;
+        int depth = cg * g.R * g.S;
+        fixed (float* px = x.Span)
+        fixed (float* pw = w.Span)
+        fixed (float* py = y.Span)
+        fixed (float* pb = bias == null ? default : bias.Span)
+        {
+            nint xp = (nint)px, wp = (nint)pw, yp = (nint)py, bp = (nint)pb;
+            if (IsDepthwise(g))
+            {
+                ForChunks(g.N * g.C, (from, to) =>
+                {
+                    for (int t = from; t < to; t++)
+                    {
+                        int ch = t % geo.C;
+                        DepthwiseConv.ForwardPlane((float*)xp + (nint)t * hw, (float*)wp + ch * geo.R * geo.S,
+                            bp == 0 ? 0f : ((float*)bp)[ch], (float*)yp + (nint)t * ohw, geo);
+                    }
+                });
+                return;
+            }
+            bool pointwise = IsPointwise(g);
+            int tasks = g.N * groups;
+            bool innerParallel = tasks < Environment.ProcessorCount;
+            ForChunks(tasks, (from, to) =>
+            {
+                for (int t = from; t < to; t++)
+                {
+                    int n = t / groups, gi = t % groups;
+                    float* yImg = (float*)yp + ((nint)n * geo.K + gi * kg) * ohw;
+                    float* xImg = (float*)xp + ((nint)n * geo.C + gi * cg) * hw;
+                    float beta = 0f;
+                    if (bp != 0)
+                    {
+                        for (int k = 0; k < kg; k++)
+                        {
+                            new Span<float>(yImg + (nint)k * ohw, ohw).Fill(((float*)bp)[gi * kg + k]);
+                        }
+                        beta = 1f;
+                    }
+                    var a = new DenseA((float*)wp + (nint)gi * kg * depth, depth, trans: false);
+                    if (pointwise)
+                    {
+                        var b = new DenseB(xImg, hw, trans: false);
+                        Sgemm.Run(ref a, ref b, kg, ohw, depth, 1f, beta, yImg, ohw, innerParallel);
+                    }
+                    else
+                    {
+                        var b = new Im2ColPackB(new Im2ColView(xImg, geo));
+                        Sgemm.Run(ref a, ref b, kg, ohw, depth, 1f, beta, yImg, ohw, innerParallel);
+                    }
+                }
+            });
+        }
+    }
+
     /// <inheritdoc/>
-    public void Conv2dBackwardData(Tensor dy, Tensor w, Tensor dx, in ConvGeometry g) => throw new NotImplementedException();
+    public unsafe void Conv2dBackwardData(Tensor dy, Tensor w, Tensor dx, in ConvGeometry g)
+    {
+        CheckConv("Conv2dBackwardData", dx, w, dy, g);
+        var geo = g;
+        int groups = g.Groups, cg = g.CPerGroup, kg = g.KPerGroup, hw = g.H * g.W, ohw = g.OH * g.OW;
+        int depth = cg * g.R * g.S;
+        fixed (float* pdy = dy.Span)
+        fixed (float* pw = w.Span)
+        fixed (float* pdx = dx.Span)
+        {
+            nint dyp = (nint)pdy, wp = (nint)pw, dxp = (nint)pdx;
+            if (IsDepthwise(g))
+            {
+                ForChunks(g.N * g.C, (from, to) =>
+                {
+                    for (int t = from; t < to; t++)
+                    {
+                        int ch = t % geo.C;
+                        DepthwiseConv.BackwardDataPlane((float*)dyp + (nint)t * ohw, (float*)wp + ch * geo.R * geo.S, (float*)dxp + (nint)t * hw, geo);
+                    }
+                });
+                return;
+            }
+            bool pointwise = IsPointwise(g);
+            int tasks = g.N * groups;
+            bool innerParallel = tasks < Environment.ProcessorCount;
+            // Without the pointwise shortcut the GEMM writes the column-matrix gradient for a slice of output
+            // positions into a buffer sized to stay in L2, and col2im adds that slice into dx.
+            int slice = Math.Min(ohw, Math.Max(32, ColumnSliceFloats / depth / 32 * 32));
+            ForChunks(tasks, (from, to) =>
+            {
+                float[]? scratch = pointwise ? null : BufferPool.Rent(depth * slice);
+                try
+                {
+                    fixed (float* col = scratch)
+                    {
+                        for (int t = from; t < to; t++)
+                        {
+                            int n = t / groups, gi = t % groups;
+                            float* dyImg = (float*)dyp + ((nint)n * geo.K + gi * kg) * ohw;
+                            float* dxImg = (float*)dxp + ((nint)n * geo.C + gi * cg) * hw;
+                            // op(A) = W_gᵀ [depth, kg], op(B) = dY_g [kg, ohw] (or a slice of its columns).
+                            var a = new DenseA((float*)wp + (nint)gi * kg * depth, depth, trans: true);
+                            if (pointwise)
+                            {
+                                var b = new DenseB(dyImg, ohw, trans: false);
+                                Sgemm.Run(ref a, ref b, depth, ohw, kg, 1f, 0f, dxImg, hw, innerParallel);
+                                continue;
+                            }
+                            new Span<float>(dxImg, cg * hw).Clear();
+                            var view = new Im2ColView(dxImg, geo);
+                            for (int j0 = 0; j0 < ohw; j0 += slice)
+                            {
+                                int count = Math.Min(slice, ohw - j0);
+                                var b = new DenseB(dyImg + j0, ohw, trans: false);
+                                Sgemm.Run(ref a, ref b, depth, count, kg, 1f, 0f, col, count, innerParallel);
+                                view.Accumulate(col, depth, j0, count);
+                            }
+                        }
+                    }
+                }
+                finally
+                {
+                    if (scratch != null)
+                    {
+                        BufferPool.Return(scratch);
+                    }
+                }
+            });
+        }
+    }
+
     /// <inheritdoc/>
-    public void Conv2dBackwardFilter(Tensor x, Tensor dy, Tensor dw, in ConvGeometry g) => throw new NotImplementedException();
+    public unsafe void Conv2dBackwardFilter(Tensor x, Tensor dy, Tensor dw, in ConvGeometry g)
+    {
+        CheckConv("Conv2dBackwardFilter", x, dw, dy, g);
+        if (g.N == 0)
+        {
+            dw.Span.Clear();
+            return;
+        }
+        var geo = g;
+        int groups = g.Groups, cg = g.CPerGroup, kg = g.KPerGroup, hw = g.H * g.W, ohw = g.OH * g.OW;
+        int depth = cg * g.R * g.S;
+        fixed (float* px = x.Span)
+        fixed (float* pdy = dy.Span)
+        fixed (float* pdw = dw.Span)
+        {
+            nint xp = (nint)px, dyp = (nint)pdy, dwp = (nint)pdw;
+            if (IsDepthwise(g))
+            {
+                int rs = g.R * g.S;
+                dw.Span.Clear();
+                ForChunks(g.C, (from, to) =>
+                {
+                    for (int ch = from; ch < to; ch++)
+                    {
+                        for (int n = 0; n < geo.N; n++)
+                        {
+                            nint plane = (nint)n * geo.C + ch;
+                            DepthwiseConv.BackwardFilterPlane((float*)xp + plane * hw, (float*)dyp + plane * ohw, (float*)dwp + ch * rs, geo);
+                        }
+                    }
+                });
+                return;
+            }
+            bool pointwise = IsPointwise(g);
+            // dw (+)= Σ over images n in [from, to) of dY_n · col_nᵀ, group by group; colᵀ is packed from the image.
+            void Accumulate(float* acc, int from, int to, bool first, bool innerParallel)
+            {
+                for (int n = from; n < to; n++, first = false)
+                {
+                    for (int gi = 0; gi < groups; gi++)
+                    {
+                        float* dyImg = (float*)dyp + ((nint)n * geo.K + gi * kg) * ohw;
+                        float* xImg = (float*)xp + ((nint)n * geo.C + gi * cg) * hw;
+                        float* dwGroup = acc + (nint)gi * kg * depth;
+                        float beta = first ? 0f : 1f;
+                        // op(A) = dY_g [kg, ohw], op(B) = colᵀ [ohw, depth].
+                        var a = new DenseA(dyImg, ohw, trans: false);
+                        if (pointwise)
+                        {
+                            var b = new DenseB(xImg, hw, trans: true);
+                            Sgemm.Run(ref a, ref b, kg, depth, ohw, 1f, beta, dwGroup, depth, innerParallel);
+                        }
+                        else
+                        {
+                            var b = new Im2ColTransposedPackB(new Im2ColView(xImg, geo));
+                            Sgemm.Run(ref a, ref b, kg, depth, ohw, 1f, beta, dwGroup, depth, innerParallel);
+                        }
+                    }
+                }
+            }
+
+            if (Environment.ProcessorCount <= 1 || g.N < Environment.ProcessorCount)
+            {
+                // Few images: one pass straight into dw, each GEMM using every core.
+                Accumulate((float*)dwp, 0, g.N, true, true);
+                return;
+            }
+
+            // Many images: each worker sums its images into its own buffer; the buffers are added into dw at the end.
+            int filterSize = dw.Size;
+            dw.Span.Clear();
+            var gate = new object();
+            Parallel.ForEach(Partitioner.Create(0, g.N, RangeSize(g.N)),
+                () => new FilterPartial(BufferPool.Rent(filterSize)),
+                (range, _, local) =>
+                {
+                    fixed (float* acc = local.Sum)
+                    {
+                        Accumulate(acc, range.Item1, range.Item2, local.Empty, false);
+                    }
+                    local.Empty = false;
+                    return local;
+                },
+                local =>
+                {
+                    if (!local.Empty)
+                    {
+                        lock (gate)
+                        {
+                            var sum = new Span<float>((float*)dwp, filterSize);
+                            TensorPrimitives.Add(sum, local.Sum, sum);
+                        }
+                    }
+                    BufferPool.Return(local.Sum);
+                });
+        }
+    }
+
+    /// <summary>A worker's running filter-gradient sum.</summary>
+    private sealed class FilterPartial(float[] sum)
+    {
+        public float[] Sum { get; } = sum;
+
+        public bool Empty { get; set; } = true;
+    }
+
+    /// <summary>Size (floats) of the column-matrix slice backward-data works through at a time (512 KiB, half of L2).</summary>
+    private const int ColumnSliceFloats = 128 * 1024;
+
+    /// <summary>groups = C = K: one filter per channel.</summary>
+    private static bool IsDepthwise(in ConvGeometry g) => g.Groups > 1 && g.Groups == g.C && g.K == g.C;
+
+    /// <summary>1×1 filter, stride 1, no padding: the image itself is the im2col matrix.</summary>
+    private static bool IsPointwise(in ConvGeometry g) => g.R == 1 && g.S == 1 && g.StrideH == 1 && g.StrideW == 1 && g.PadH == 0 && g.PadW == 0;
+
+    /// <summary>Checks that the image, filter and output tensors have the sizes the geometry implies.</summary>
+    private static void CheckConv(string op, Tensor image, Tensor filter, Tensor output, in ConvGeometry g)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentNullException.ThrowIfNull(filter);
+        ArgumentNullException.ThrowIfNull(output);
+        if (g.Groups < 1 || g.C % g.Groups != 0 || g.K % g.Groups != 0 || g.OH < 1 || g.OW < 1)
+        {
+            throw new ArgumentException($"{op}: invalid geometry {g}.");
+        }
+        if (image.Size != g.N * g.C * g.H * g.W)
+        {
+            throw new ShapeMismatchException($"{op}: the input {image.Shape} does not match the geometry [{g.N}, {g.C}, {g.H}, {g.W}].");
+        }
+        if (filter.Size != g.K * g.CPerGroup * g.R * g.S)
+        {
+            throw new ShapeMismatchException($"{op}: the filter {filter.Shape} does not match the geometry [{g.K}, {g.CPerGroup}, {g.R}, {g.S}].");
+        }
+        if (output.Size != g.N * g.K * g.OH * g.OW)
+        {
+            throw new ShapeMismatchException($"{op}: the output {output.Shape} does not match the geometry [{g.N}, {g.K}, {g.OH}, {g.OW}].");
+        }
+    }
+
+    /// <summary>
+    /// Runs body(from, to) over contiguous ranges covering [0, count) on all cores. Ranges (about four per core) are
+    /// handed out as cores become free, so a core slowed by other work does not hold up the rest. Runs inline on
+    /// one core or for one item.
+    /// </summary>
+    internal static void ForChunks(int count, Action<int, int> body)
+    {
+        if (count <= 0)
+        {
+            return;
+        }
+        if (Environment.ProcessorCount <= 1 || count == 1)
+        {
+            body(0, count);
+            return;
+        }
+        Parallel.ForEach(Partitioner.Create(0, count, RangeSize(count)), range => body(range.Item1, range.Item2));
+    }
+
+    /// <summary>Range length giving about four ranges per core.</summary>
+    private static int RangeSize(int count) => Math.Max(1, count / (4 * Environment.ProcessorCount));
 }
