@@ -6,7 +6,7 @@ namespace Microsoft.ML.ConvNet.Tests.Infrastructure;
 /// Plain-loop reference implementations (double accumulation, no blocking, no SIMD) that the fast kernels are
 /// compared against. They follow the definitions literally and are deliberately slow.
 /// </summary>
-public static class NaiveOps
+public static partial class NaiveOps
 {
     /// <summary>
     /// C = alpha · op(A)·op(B) + beta · C, row-major with offsets and leading dimensions; op(A) is [m, k], op(B) is [k, n].

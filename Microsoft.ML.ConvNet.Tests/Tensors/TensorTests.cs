@@ -104,7 +104,7 @@ public sealed class TensorTests
         CollectionAssert.AreEqual(new[] { 9f, 22 }, a.Sum(1).ToArray());
         CollectionAssert.AreEqual(new[] { 8f, 10, 6, 7 }, a.Sum(0).ToArray());
         CollectionAssert.AreEqual(new[] { 4f, 9 }, a.Max(1).ToArray());
-        CollectionAssert.AreEqual(new[] { 1f, 1, 2, 1 }, a.Min(0).ToArray());
+        CollectionAssert.AreEqual(new[] { 3f, 1, 2, 1 }, a.Min(0).ToArray());
         Assert.AreEqual(new Shape(2, 1), a.Mean(1, keepDim: true).Shape);
         CollectionAssert.AreEqual(new[] { 2, 1 }, a.ArgMax(1));
         CollectionAssert.AreEqual(new[] { 1, 1, 0, 1 }, a.ArgMax(0));
