@@ -1,0 +1,35 @@
+using Microsoft.ML.ConvNet.Layers;
+
+namespace Microsoft.ML.ConvNet.Models;
+
+/// <summary>
+/// A small CNN with batch normalisation for 28×28 images: two blocks of 3×3 convolution (padding 1), batch norm,
+/// ReLU and 2×2 max pooling (1→32→64 channels, 28→14→7 pixels), then a 3136→128→classes classifier with dropout.
+/// About 421 k parameters; the default network of the Fashion-MNIST job.
+/// </summary>
+public static class SmallCnn
+{
+    /// <summary>Builds the network for <paramref name="inputSize"/>×<paramref name="inputSize"/> inputs (divisible by 4).</summary>
+    public static Sequential Create(int numClasses = 10, int inputChannels = 1, int inputSize = 28, float dropout = 0.25f)
+    {
+        if (inputSize < 4 || inputSize % 4 != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(inputSize), $"SmallCnn needs an input size divisible by 4, got {inputSize}.");
+        }
+        int s = inputSize / 4;
+        return new(
+            new Conv2d(inputChannels, 32, 3, padding: 1),
+            new BatchNorm2d(32),
+            new ReLU(),
+            new MaxPool2d(2, 2),
+            new Conv2d(32, 64, 3, padding: 1),
+            new BatchNorm2d(64),
+            new ReLU(),
+            new MaxPool2d(2, 2),
+            new Flatten(),
+            new Linear(64 * s * s, 128),
+            new ReLU(),
+            new Dropout(dropout),
+            new Linear(128, numClasses));
+    }
+}
