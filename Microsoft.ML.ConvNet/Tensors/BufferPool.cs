@@ -1,14 +1,15 @@
+using System.Collections.Concurrent;
+
 namespace Microsoft.ML.ConvNet.Tensors;
 
 /// <summary>
 /// Host float buffers reused by exact length. Training repeats the same shapes every step, so after the
 /// first step every tensor buffer comes from here and a step allocates no new tensor memory.
-/// Thread-safe. The pool keeps at most <see cref="MaxPooledBytes"/>; buffers beyond that go to the GC.
+/// Thread-safe and lock-free (buffers returned on a thread are found first by that thread). The pool keeps at most <see cref="MaxPooledBytes"/>; buffers beyond that go to the GC.
 /// </summary>
 public static class BufferPool
 {
-    private static readonly Dictionary<int, Stack<float[]>> Buckets = new();
-    private static readonly object Gate = new();
+    private static readonly ConcurrentDictionary<int, ConcurrentBag<float[]>> Buckets = new();
     private static long _pooledBytes;
     private static long _allocatedBytes;
     private static long _rentedBytes;
@@ -18,16 +19,9 @@ public static class BufferPool
     public static long MaxPooledBytes { get; set; } = 2L << 30;
 
     /// <summary>Snapshot of the pool's counters.</summary>
-    public static BufferPoolStats Stats
-    {
-        get
-        {
-            lock (Gate)
-            {
-                return new BufferPoolStats(_allocations, _allocatedBytes, _rentedBytes, _pooledBytes);
-            }
-        }
-    }
+    public static BufferPoolStats Stats => new(
+        Interlocked.Read(ref _allocations), Interlocked.Read(ref _allocatedBytes),
+        Interlocked.Read(ref _rentedBytes), Interlocked.Read(ref _pooledBytes));
 
     /// <summary>Rents a buffer of exactly <paramref name="length"/> floats. Its contents are undefined.</summary>
     public static float[] Rent(int length)
@@ -36,17 +30,14 @@ public static class BufferPool
         {
             return [];
         }
-        lock (Gate)
+        Interlocked.Add(ref _rentedBytes, length * 4L);
+        if (Buckets.TryGetValue(length, out var bag) && bag.TryTake(out var buffer))
         {
-            _rentedBytes += length * 4L;
-            if (Buckets.TryGetValue(length, out var stack) && stack.Count > 0)
-            {
-                _pooledBytes -= length * 4L;
-                return stack.Pop();
-            }
-            _allocations++;
-            _allocatedBytes += length * 4L;
+            Interlocked.Add(ref _pooledBytes, -length * 4L);
+            return buffer;
         }
+        Interlocked.Increment(ref _allocations);
+        Interlocked.Add(ref _allocatedBytes, length * 4L);
         return GC.AllocateUninitializedArray<float>(length);
     }
 
@@ -58,30 +49,25 @@ public static class BufferPool
         {
             return;
         }
-        lock (Gate)
+        long bytes = buffer.Length * 4L;
+        Interlocked.Add(ref _rentedBytes, -bytes);
+        if (Interlocked.Add(ref _pooledBytes, bytes) > MaxPooledBytes)
         {
-            _rentedBytes -= buffer.Length * 4L;
-            if (_pooledBytes + buffer.Length * 4L > MaxPooledBytes)
-            {
-                return;
-            }
-            if (!Buckets.TryGetValue(buffer.Length, out var stack))
-            {
-                stack = new Stack<float[]>();
-                Buckets[buffer.Length] = stack;
-            }
-            stack.Push(buffer);
-            _pooledBytes += buffer.Length * 4L;
+            Interlocked.Add(ref _pooledBytes, -bytes);
+            return;
         }
+        Buckets.GetOrAdd(buffer.Length, static _ => new ConcurrentBag<float[]>()).Add(buffer);
     }
 
     /// <summary>Drops every pooled buffer (they are left to the GC).</summary>
     public static void Trim()
     {
-        lock (Gate)
+        foreach (var bag in Buckets.Values)
         {
-            Buckets.Clear();
-            _pooledBytes = 0;
+            while (bag.TryTake(out var b))
+            {
+                Interlocked.Add(ref _pooledBytes, -b.Length * 4L);
+            }
         }
     }
 }
