@@ -16,7 +16,8 @@ def lenet5():
     return nn.Sequential(
         nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
         nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(16 * 5 * 5, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
+        nn.Conv2d(16, 120, 5), nn.ReLU(),
+        nn.Flatten(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
 
 
 def small_cnn():
