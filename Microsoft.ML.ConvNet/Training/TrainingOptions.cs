@@ -1,0 +1,62 @@
+using Microsoft.ML.ConvNet.Data;
+using Microsoft.ML.ConvNet.Losses;
+using Microsoft.ML.ConvNet.Optimizers;
+using Microsoft.ML.ConvNet.Tensors;
+
+namespace Microsoft.ML.ConvNet.Training;
+
+/// <summary>Settings of <see cref="Trainer.Fit"/>.</summary>
+public sealed class TrainingOptions
+{
+    /// <summary>Passes over the training data (default 10).</summary>
+    public int Epochs { get; set; } = 10;
+
+    /// <summary>Samples per training step (default 64).</summary>
+    public int BatchSize { get; set; } = 64;
+
+    /// <summary>Samples per evaluation batch (default 256); only memory and speed depend on it.</summary>
+    public int EvaluationBatchSize { get; set; } = 256;
+
+    /// <summary>
+    /// Seed of the per-epoch shuffling (and augmentation): the same seed, model initialisation and data give the same
+    /// training run. Seed the model's initialisation separately (before building it).
+    /// </summary>
+    public int Seed { get; set; }
+
+    /// <summary>Shuffles the training data every epoch (default true).</summary>
+    public bool Shuffle { get; set; } = true;
+
+    /// <summary>Skips a last training batch smaller than <see cref="BatchSize"/> (default false).</summary>
+    public bool DropLast { get; set; }
+
+    /// <summary>Batches prepared ahead on a background thread (default 2).</summary>
+    public int PrefetchDepth { get; set; } = 2;
+
+    /// <summary>
+    /// The loss from logits <c>[N, classes]</c> and labels, a scalar to minimise; default
+    /// <see cref="Loss.CrossEntropy"/> with mean reduction.
+    /// </summary>
+    public Func<Tensor, int[], Tensor>? LossFunction { get; set; }
+
+    /// <summary>
+    /// Creates the learning-rate schedule for the optimizer <see cref="Trainer.Fit"/> is given; the action it returns
+    /// is called once after every epoch. For example <c>Scheduler = opt =&gt; new StepLR(opt, 2, 0.5f).Step</c>, or
+    /// for a scheduler made beforehand <c>Scheduler = _ =&gt; stepLr.Step</c>.
+    /// </summary>
+    public Func<Optimizer, Action>? Scheduler { get; set; }
+
+    /// <summary>Optional in-place augmentation of each training batch (not applied to evaluation).</summary>
+    public BatchAugmentation? Augmentation { get; set; }
+
+    /// <summary>Stops training between batches; <see cref="Trainer.Fit"/> then throws <see cref="OperationCanceledException"/>.</summary>
+    public CancellationToken CancellationToken { get; set; }
+
+    /// <summary>Receives a report after every epoch (through <see cref="IProgress{T}.Report"/>, which may post it elsewhere).</summary>
+    public IProgress<EpochReport>? Progress { get; set; }
+
+    /// <summary>Called on the training thread after every epoch, before the scheduler steps.</summary>
+    public Action<EpochReport>? EpochCompleted { get; set; }
+
+    /// <summary>Called on the training thread after every training step.</summary>
+    public Action<BatchReport>? BatchCompleted { get; set; }
+}

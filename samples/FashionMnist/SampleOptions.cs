@@ -1,0 +1,152 @@
+using System.Globalization;
+
+namespace Microsoft.ML.ConvNet.Samples.FashionMnistSample;
+
+/// <summary>The command line of the Fashion-MNIST sample.</summary>
+internal sealed class SampleOptions
+{
+    public const string Usage = """
+        Trains a convolutional network on Fashion-MNIST, reports test accuracy and the confusion matrix, saves the
+        model, reloads it and checks that the reloaded model predicts exactly the same.
+
+        Usage: FashionMnist [options]
+          --arch smallcnn|lenet5   network to train (default smallcnn)
+          --epochs N               passes over the training set (default 5)
+          --batch-size N           images per training step (default 64)
+          --lr X                   Adam learning rate (default 0.001)
+          --seed N                 seed of initialisation, shuffling and dropout (default 1)
+          --data-dir PATH          folder with the four Fashion-MNIST .gz files (default: searched, see below)
+          --output PATH            model file (default artifacts/fashion-mnist-<arch>.bin)
+          --train-limit N          train on the first N training images only (quick runs)
+          --test-limit N           test on the first N test images only
+          --min-accuracy X         exit with code 3 when the test accuracy is below X (e.g. 0.91)
+          -h, --help               this text
+
+        The data folder is searched in $FASHION_MNIST_DIR, $CONVNET_DATA_DIR[/fashion-mnist],
+        samples/data/fashion-mnist from the working directory upwards and beside the executable,
+        and /usr/share/datasets/fashion-mnist.
+
+        Exit codes: 0 success, 1 reloaded model differs, 2 bad arguments or data, 3 accuracy below --min-accuracy,
+        130 cancelled (Ctrl+C).
+        """;
+
+    public string Arch { get; private set; } = "smallcnn";
+
+    public int Epochs { get; private set; } = 5;
+
+    public int BatchSize { get; private set; } = 64;
+
+    public float LearningRate { get; private set; } = 1e-3f;
+
+    public int Seed { get; private set; } = 1;
+
+    public string? DataDir { get; private set; }
+
+    public string? Output { get; private set; }
+
+    public int? TrainLimit { get; private set; }
+
+    public int? TestLimit { get; private set; }
+
+    public double? MinAccuracy { get; private set; }
+
+    public bool Help { get; private set; }
+
+    /// <summary>The model file: <see cref="Output"/> or artifacts/fashion-mnist-&lt;arch&gt;.bin.</summary>
+    public string OutputPath => Output ?? Path.Combine("artifacts", $"fashion-mnist-{Arch}.bin");
+
+    /// <summary>Parses <c>--name value</c> and <c>--name=value</c> arguments.</summary>
+    /// <exception cref="ArgumentException">An unknown option, a missing or malformed value.</exception>
+    public static SampleOptions Parse(IReadOnlyList<string> args)
+    {
+        var o = new SampleOptions();
+        for (int i = 0; i < args.Count; i++)
+        {
+            string arg = args[i];
+            if (arg is "-h" or "--help" or "-?")
+            {
+                o.Help = true;
+                continue;
+            }
+            if (!arg.StartsWith("--", StringComparison.Ordinal))
+            {
+                throw new ArgumentException($"Unexpected argument '{arg}'.");
+            }
+            string name = arg, value;
+            int eq = arg.IndexOf('=', StringComparison.Ordinal);
+            if (eq >= 0)
+            {
+                name = arg[..eq];
+                value = arg[(eq + 1)..];
+            }
+            else
+            {
+                if (i + 1 >= args.Count)
+                {
+                    throw new ArgumentException($"Option {name} needs a value.");
+                }
+                value = args[++i];
+            }
+            switch (name)
+            {
+                case "--arch":
+                    o.Arch = value.ToLowerInvariant() switch
+                    {
+                        "smallcnn" or "small-cnn" or "cnn" => "smallcnn",
+                        "lenet5" or "lenet-5" or "lenet" => "lenet5",
+                        _ => throw new ArgumentException($"Unknown architecture '{value}'; use smallcnn or lenet5."),
+                    };
+                    break;
+                case "--epochs":
+                    o.Epochs = PositiveInt(name, value);
+                    break;
+                case "--batch-size":
+                    o.BatchSize = PositiveInt(name, value);
+                    break;
+                case "--lr":
+                    o.LearningRate = (float)PositiveDouble(name, value);
+                    break;
+                case "--seed":
+                    o.Seed = Int(name, value);
+                    break;
+                case "--data-dir":
+                    o.DataDir = NonEmpty(name, value);
+                    break;
+                case "--output":
+                    o.Output = NonEmpty(name, value);
+                    break;
+                case "--train-limit":
+                    o.TrainLimit = PositiveInt(name, value);
+                    break;
+                case "--test-limit":
+                    o.TestLimit = PositiveInt(name, value);
+                    break;
+                case "--min-accuracy":
+                    o.MinAccuracy = PositiveDouble(name, value);
+                    break;
+                default:
+                    throw new ArgumentException($"Unknown option '{name}'.");
+            }
+        }
+        return o;
+    }
+
+    private static int Int(string name, string value)
+        => int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v)
+            ? v
+            : throw new ArgumentException($"Option {name} needs an integer, got '{value}'.");
+
+    private static int PositiveInt(string name, string value)
+    {
+        int v = Int(name, value);
+        return v > 0 ? v : throw new ArgumentException($"Option {name} needs a positive integer, got {v}.");
+    }
+
+    private static double PositiveDouble(string name, string value)
+        => double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v > 0 && double.IsFinite(v)
+            ? v
+            : throw new ArgumentException($"Option {name} needs a positive number, got '{value}'.");
+
+    private static string NonEmpty(string name, string value)
+        => value.Length > 0 ? value : throw new ArgumentException($"Option {name} needs a non-empty value.");
+}
