@@ -2,6 +2,7 @@ using Microsoft.ML.ConvNet.Data;
 using Microsoft.ML.ConvNet.Layers;
 using Microsoft.ML.ConvNet.Optimizers;
 using Microsoft.ML.ConvNet.Tensors;
+using Microsoft.ML.ConvNet.Optimizers.Schedulers;
 using Microsoft.ML.ConvNet.Training;
 
 namespace Microsoft.ML.ConvNet.Tests.Training;
@@ -98,7 +99,7 @@ public sealed class TrainerTests
             BatchSize = 32,
             Seed = 7,
             LossFunction = CrossEntropy,
-            Scheduler = opt => () => opt.LearningRate *= 0.5f,
+            Scheduler = new StepLR(sgd, stepSize: 1, gamma: 0.5f),
         });
 
         Assert.AreEqual(4, history.Epochs.Count);

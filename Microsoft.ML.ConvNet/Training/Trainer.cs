@@ -58,7 +58,10 @@ public static class Trainer
         {
             throw new ArgumentException($"Fit: {train.Count} training samples make no full batch of {options.BatchSize} with DropLast set.", nameof(train));
         }
-        var scheduleStep = options.Scheduler?.Invoke(optimizer);
+        if (options.Scheduler is { } scheduler && !ReferenceEquals(scheduler.Optimizer, optimizer))
+        {
+            throw new ArgumentException("Fit: the scheduler in the options drives a different optimizer than the one passed to Fit.", nameof(options));
+        }
         var reports = new List<EpochReport>();
         var total = Stopwatch.StartNew();
 
@@ -130,7 +133,7 @@ public static class Trainer
             reports.Add(report);
             options.EpochCompleted?.Invoke(report);
             options.Progress?.Report(report);
-            scheduleStep?.Invoke();
+            options.Scheduler?.Step();
         }
         return new TrainingHistory(reports, total.Elapsed);
     }

@@ -1,6 +1,6 @@
 using Microsoft.ML.ConvNet.Data;
 using Microsoft.ML.ConvNet.Losses;
-using Microsoft.ML.ConvNet.Optimizers;
+using Microsoft.ML.ConvNet.Optimizers.Schedulers;
 using Microsoft.ML.ConvNet.Tensors;
 
 namespace Microsoft.ML.ConvNet.Training;
@@ -39,11 +39,10 @@ public sealed class TrainingOptions
     public Func<Tensor, int[], Tensor>? LossFunction { get; set; }
 
     /// <summary>
-    /// Creates the learning-rate schedule for the optimizer <see cref="Trainer.Fit"/> is given; the action it returns
-    /// is called once after every epoch. For example <c>Scheduler = opt =&gt; new StepLR(opt, 2, 0.5f).Step</c>, or
-    /// for a scheduler made beforehand <c>Scheduler = _ =&gt; stepLr.Step</c>.
+    /// The learning-rate schedule of the optimizer passed to <see cref="Trainer.Fit"/>, stepped once after every epoch,
+    /// e.g. <c>new StepLR(optimizer, stepSize: 2, gamma: 0.5f)</c>.
     /// </summary>
-    public Func<Optimizer, Action>? Scheduler { get; set; }
+    public LearningRateScheduler? Scheduler { get; set; }
 
     /// <summary>Optional in-place augmentation of each training batch (not applied to evaluation).</summary>
     public BatchAugmentation? Augmentation { get; set; }

@@ -30,11 +30,11 @@ internal static class Architectures
     /// </summary>
     public static (int StepSize, float Gamma) Schedule(string arch) => arch == "smallcnn" ? (3, 0.1f) : (2, 0.5f);
 
-    /// <summary>The schedule of <paramref name="arch"/> for the optimizer the training loop is given.</summary>
-    public static Func<Optimizer, Action> Scheduler(string arch)
+    /// <summary>The schedule of <paramref name="arch"/> for <paramref name="optimizer"/>.</summary>
+    public static StepLR Scheduler(string arch, Optimizer optimizer)
     {
         var (step, gamma) = Schedule(arch);
-        return optimizer => new StepLR(optimizer, step, gamma).Step;
+        return new StepLR(optimizer, step, gamma);
     }
 
     /// <summary>How the learning rate changes, for the log.</summary>

@@ -76,7 +76,7 @@ internal static class Program
             Epochs = o.Epochs,
             BatchSize = o.BatchSize,
             Seed = o.Seed,
-            Scheduler = Architectures.Scheduler(o.Arch),
+            Scheduler = Architectures.Scheduler(o.Arch, optimizer),
             CancellationToken = token,
             BatchCompleted = r =>
             {
