@@ -61,7 +61,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--steps", type=int, default=100)
-    p.add_argument("--warmup", type=int, default=10)
+    p.add_argument("--warmup", type=int, default=20)
     p.add_argument("--models", default="lenet5,smallcnn")
     a = p.parse_args()
     torch.set_num_threads(a.threads)

@@ -9,7 +9,7 @@ using Microsoft.ML.ConvNet.Models;
 using Microsoft.ML.ConvNet.Optimizers;
 using Microsoft.ML.ConvNet.Tensors;
 
-int steps = 100, warmup = 10;
+int steps = 100, warmup = 20;
 string models = "lenet5,smallcnn";
 for (int i = 0; i + 1 < args.Length; i += 2)
 {
