@@ -45,24 +45,22 @@ internal sealed class BatchNormFunction : Function
 }
 
 /// <summary>
-/// Group normalisation of x [N, C, ...] in G groups of C/G channels: statistics per (sample, group) over the
-/// group's channels and spatial positions, then an optional affine gamma/beta [C] per channel.
-/// Keeps mean and 1/σ [N·G]; dx = σ⁻¹·(d − mean(d) − x̂·mean(d·x̂)) per group with d = γ·dy.
+/// Normalisation with per-row statistics and an optional affine gamma/beta (group and layer norm): keeps mean and
+/// 1/σ per row for the backward pass, and maps the present affine parameters to input slots 1 and 2.
 /// </summary>
-internal sealed class GroupNormFunction(int groups, bool hasGamma, bool hasBeta) : Function
+internal abstract class RowNormFunction(bool hasGamma, bool hasBeta) : Function
 {
     private Tensor? _mean;
     private Tensor? _invStd;
 
-    public override string Name => "GroupNorm";
-
-    public static Tensor Forward(Tensor x, Tensor? gamma, Tensor? beta, int groups, float eps)
+    /// <summary>Runs the backend forward into y with the row statistics, and records the function when needed.</summary>
+    protected static Tensor Run(RowNormFunction fn, Tensor x, Tensor? gamma, Tensor? beta, int rows,
+        Action<Tensor, Tensor, Tensor> forward)
     {
-        var stat = new Shape(x.Shape[0] * groups);
         var y = x.EmptyLike();
-        var mean = x.EmptyLike(stat);
-        var invStd = x.EmptyLike(stat);
-        x.Backend.GroupNormForward(x, gamma, beta, y, mean, invStd, groups, eps);
+        var mean = x.EmptyLike(new Shape(rows));
+        var invStd = x.EmptyLike(new Shape(rows));
+        forward(y, mean, invStd);
         var inputs = NormGradients.Inputs(x, gamma, beta);
         if (!WillRecord(inputs))
         {
@@ -70,8 +68,13 @@ internal sealed class GroupNormFunction(int groups, bool hasGamma, bool hasBeta)
             invStd.Dispose();
             return y;
         }
-        return Record(new GroupNormFunction(groups, gamma != null, beta != null) { _mean = mean, _invStd = invStd }, y, inputs);
+        fn._mean = mean;
+        fn._invStd = invStd;
+        return Record(fn, y, inputs);
     }
+
+    /// <summary>Calls the backend backward: (x, dy, gamma, mean, invStd, dx, dgamma, dbeta).</summary>
+    protected abstract void RunBackward(Tensor x, Tensor dy, Tensor? gamma, Tensor mean, Tensor invStd, Tensor dx, Tensor? dgamma, Tensor? dbeta);
 
     public override Tensor?[] Backward(Tensor dy)
     {
@@ -82,7 +85,7 @@ internal sealed class GroupNormFunction(int groups, bool hasGamma, bool hasBeta)
         var dx = x.EmptyLike();
         var dgamma = gi > 0 && NeedsGrad(gi) ? Inputs[gi].EmptyLike() : null;
         var dbeta = bi > 0 && NeedsGrad(bi) ? Inputs[bi].EmptyLike() : null;
-        x.Backend.GroupNormBackward(x, dy, gamma, _mean!, _invStd!, dx, dgamma, dbeta, groups);
+        RunBackward(x, dy, gamma, _mean!, _invStd!, dx, dgamma, dbeta);
         _mean!.Dispose();
         _invStd!.Dispose();
         var grads = new Tensor?[Inputs.Length];
@@ -100,58 +103,37 @@ internal sealed class GroupNormFunction(int groups, bool hasGamma, bool hasBeta)
 }
 
 /// <summary>
+/// Group normalisation of x [N, C, ...] in G groups of C/G channels: statistics per (sample, group) over the
+/// group's channels and spatial positions, then an optional affine gamma/beta [C] per channel.
+/// Keeps mean and 1/σ [N·G]; dx = σ⁻¹·(d − mean(d) − x̂·mean(d·x̂)) per group with d = γ·dy.
+/// </summary>
+internal sealed class GroupNormFunction(int groups, bool hasGamma, bool hasBeta) : RowNormFunction(hasGamma, hasBeta)
+{
+    public override string Name => "GroupNorm";
+
+    public static Tensor Forward(Tensor x, Tensor? gamma, Tensor? beta, int groups, float eps)
+        => Run(new GroupNormFunction(groups, gamma != null, beta != null), x, gamma, beta, x.Shape[0] * groups,
+            (y, mean, invStd) => x.Backend.GroupNormForward(x, gamma, beta, y, mean, invStd, groups, eps));
+
+    protected override void RunBackward(Tensor x, Tensor dy, Tensor? gamma, Tensor mean, Tensor invStd, Tensor dx, Tensor? dgamma, Tensor? dbeta)
+        => x.Backend.GroupNormBackward(x, dy, gamma, mean, invStd, dx, dgamma, dbeta, groups);
+}
+
+/// <summary>
 /// Layer normalisation of x viewed as [outer, inner] over each row of <c>inner</c> elements, then an optional
 /// elementwise affine gamma/beta [inner]. Keeps mean and 1/σ [outer];
 /// dx = σ⁻¹·(d − mean(d) − x̂·mean(d·x̂)) per row with d = γ·dy; dγ = Σ_rows dy·x̂, dβ = Σ_rows dy.
 /// </summary>
-internal sealed class LayerNormFunction(int inner, bool hasGamma, bool hasBeta) : Function
+internal sealed class LayerNormFunction(int inner, bool hasGamma, bool hasBeta) : RowNormFunction(hasGamma, hasBeta)
 {
-    private Tensor? _mean;
-    private Tensor? _invStd;
-
     public override string Name => "LayerNorm";
 
     public static Tensor Forward(Tensor x, Tensor? gamma, Tensor? beta, int inner, float eps)
-    {
-        var stat = new Shape(x.Size / inner);
-        var y = x.EmptyLike();
-        var mean = x.EmptyLike(stat);
-        var invStd = x.EmptyLike(stat);
-        x.Backend.LayerNormForward(x, gamma, beta, y, mean, invStd, inner, eps);
-        var inputs = NormGradients.Inputs(x, gamma, beta);
-        if (!WillRecord(inputs))
-        {
-            mean.Dispose();
-            invStd.Dispose();
-            return y;
-        }
-        return Record(new LayerNormFunction(inner, gamma != null, beta != null) { _mean = mean, _invStd = invStd }, y, inputs);
-    }
+        => Run(new LayerNormFunction(inner, gamma != null, beta != null), x, gamma, beta, x.Size / inner,
+            (y, mean, invStd) => x.Backend.LayerNormForward(x, gamma, beta, y, mean, invStd, inner, eps));
 
-    public override Tensor?[] Backward(Tensor dy)
-    {
-        var x = Inputs[0];
-        int gi = hasGamma ? 1 : -1;
-        int bi = hasBeta ? (hasGamma ? 2 : 1) : -1;
-        var gamma = gi > 0 ? Inputs[gi] : null;
-        var dx = x.EmptyLike();
-        var dgamma = gi > 0 && NeedsGrad(gi) ? Inputs[gi].EmptyLike() : null;
-        var dbeta = bi > 0 && NeedsGrad(bi) ? Inputs[bi].EmptyLike() : null;
-        x.Backend.LayerNormBackward(x, dy, gamma, _mean!, _invStd!, dx, dgamma, dbeta, inner);
-        _mean!.Dispose();
-        _invStd!.Dispose();
-        var grads = new Tensor?[Inputs.Length];
-        grads[0] = NormGradients.KeepIf(NeedsGrad(0), dx);
-        if (gi > 0)
-        {
-            grads[gi] = dgamma;
-        }
-        if (bi > 0)
-        {
-            grads[bi] = dbeta;
-        }
-        return grads;
-    }
+    protected override void RunBackward(Tensor x, Tensor dy, Tensor? gamma, Tensor mean, Tensor invStd, Tensor dx, Tensor? dgamma, Tensor? dbeta)
+        => x.Backend.LayerNormBackward(x, dy, gamma, mean, invStd, dx, dgamma, dbeta, inner);
 }
 
 /// <summary>
