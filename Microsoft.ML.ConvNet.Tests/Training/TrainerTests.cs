@@ -30,7 +30,7 @@ public sealed class TrainerTests
 
         public List<(bool Training, bool Grad)> Calls { get; } = new();
 
-        public override Tensor Forward(Tensor input)
+        protected override Tensor ForwardCore(Tensor input)
         {
             Calls.Add((IsTraining, NoGradScope.IsGradEnabled));
             var x = input.Reshape(input.Shape[0], 1, -1);

@@ -7,7 +7,7 @@ namespace Microsoft.ML.ConvNet.Layers;
 public sealed class ReLU : Module
 {
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor input) => Functional.Relu(input);
+    protected override Tensor ForwardCore(Tensor input) => Functional.Relu(input);
 
     /// <summary><c>ReLU()</c>.</summary>
     public override string ToString() => "ReLU()";
@@ -17,7 +17,7 @@ public sealed class ReLU : Module
 public sealed class ReLU6 : Module
 {
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor input) => Functional.Relu6(input);
+    protected override Tensor ForwardCore(Tensor input) => Functional.Relu6(input);
 
     /// <summary><c>ReLU6()</c>.</summary>
     public override string ToString() => "ReLU6()";
@@ -31,7 +31,7 @@ public sealed class LeakyReLU(float negativeSlope = 0.01f) : Module
     public float NegativeSlope { get; } = negativeSlope;
 
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor input) => Functional.LeakyRelu(input, NegativeSlope);
+    protected override Tensor ForwardCore(Tensor input) => Functional.LeakyRelu(input, NegativeSlope);
 
     /// <summary>For example <c>LeakyReLU(negative_slope=0.01)</c>.</summary>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"LeakyReLU(negative_slope={NegativeSlope})");
@@ -56,7 +56,7 @@ public sealed class PReLU : Module
     public Tensor Weight { get; }
 
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor input)
+    protected override Tensor ForwardCore(Tensor input)
     {
         ArgumentNullException.ThrowIfNull(input);
         if (Weight.Size != 1 && (input.Rank < 2 || input.Shape[1] != Weight.Size))
@@ -78,7 +78,7 @@ public sealed class ELU(float alpha = 1f) : Module
     public float Alpha { get; } = alpha;
 
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor input) => Functional.Elu(input, Alpha);
+    protected override Tensor ForwardCore(Tensor input) => Functional.Elu(input, Alpha);
 
     /// <summary>For example <c>ELU(alpha=1)</c>.</summary>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"ELU(alpha={Alpha})");
@@ -88,7 +88,7 @@ public sealed class ELU(float alpha = 1f) : Module
 public sealed class SELU : Module
 {
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor input) => Functional.Selu(input);
+    protected override Tensor ForwardCore(Tensor input) => Functional.Selu(input);
 
     /// <summary><c>SELU()</c>.</summary>
     public override string ToString() => "SELU()";
@@ -98,7 +98,7 @@ public sealed class SELU : Module
 public sealed class GELU : Module
 {
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor input) => Functional.Gelu(input);
+    protected override Tensor ForwardCore(Tensor input) => Functional.Gelu(input);
 
     /// <summary><c>GELU()</c>.</summary>
     public override string ToString() => "GELU()";
@@ -108,7 +108,7 @@ public sealed class GELU : Module
 public sealed class Sigmoid : Module
 {
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor input) => Functional.Sigmoid(input);
+    protected override Tensor ForwardCore(Tensor input) => Functional.Sigmoid(input);
 
     /// <summary><c>Sigmoid()</c>.</summary>
     public override string ToString() => "Sigmoid()";
@@ -118,7 +118,7 @@ public sealed class Sigmoid : Module
 public sealed class Tanh : Module
 {
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor input) => Functional.Tanh(input);
+    protected override Tensor ForwardCore(Tensor input) => Functional.Tanh(input);
 
     /// <summary><c>Tanh()</c>.</summary>
     public override string ToString() => "Tanh()";
@@ -128,7 +128,7 @@ public sealed class Tanh : Module
 public sealed class SiLU : Module
 {
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor input) => Functional.Silu(input);
+    protected override Tensor ForwardCore(Tensor input) => Functional.Silu(input);
 
     /// <summary><c>SiLU()</c>.</summary>
     public override string ToString() => "SiLU()";
@@ -138,7 +138,7 @@ public sealed class SiLU : Module
 public sealed class Hardswish : Module
 {
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor input) => Functional.Hardswish(input);
+    protected override Tensor ForwardCore(Tensor input) => Functional.Hardswish(input);
 
     /// <summary><c>Hardswish()</c>.</summary>
     public override string ToString() => "Hardswish()";
@@ -148,7 +148,7 @@ public sealed class Hardswish : Module
 public sealed class Hardsigmoid : Module
 {
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor input) => Functional.Hardsigmoid(input);
+    protected override Tensor ForwardCore(Tensor input) => Functional.Hardsigmoid(input);
 
     /// <summary><c>Hardsigmoid()</c>.</summary>
     public override string ToString() => "Hardsigmoid()";
@@ -162,7 +162,7 @@ public sealed class Softmax(int axis = 1) : Module
     public int Axis { get; } = axis;
 
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor input)
+    protected override Tensor ForwardCore(Tensor input)
     {
         ArgumentNullException.ThrowIfNull(input);
         return LayerChecks.Run(this, input, () => Functional.Softmax(input, input.Shape.NormalizeAxis(Axis)));
@@ -180,7 +180,7 @@ public sealed class LogSoftmax(int axis = 1) : Module
     public int Axis { get; } = axis;
 
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor input)
+    protected override Tensor ForwardCore(Tensor input)
     {
         ArgumentNullException.ThrowIfNull(input);
         return LayerChecks.Run(this, input, () => Functional.LogSoftmax(input, input.Shape.NormalizeAxis(Axis)));

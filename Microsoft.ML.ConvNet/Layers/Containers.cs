@@ -38,7 +38,7 @@ public sealed class Sequential : Module
     }
 
     /// <summary>Applies every module in order (the identity when empty).</summary>
-    public override Tensor Forward(Tensor input)
+    protected override Tensor ForwardCore(Tensor input)
     {
         ArgumentNullException.ThrowIfNull(input);
         var x = input;
@@ -70,7 +70,7 @@ public sealed class Sequential : Module
 public sealed class Identity : Module
 {
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor input) => input;
+    protected override Tensor ForwardCore(Tensor input) => input;
 
     /// <summary><c>Identity()</c>.</summary>
     public override string ToString() => "Identity()";
@@ -98,7 +98,7 @@ public sealed class Flatten : Module
     public int EndAxis { get; }
 
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor input)
+    protected override Tensor ForwardCore(Tensor input)
     {
         ArgumentNullException.ThrowIfNull(input);
         if (input.Rank == 0)

@@ -65,7 +65,7 @@ public sealed class Conv2d : Module
     public Tensor? Bias { get; }
 
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor input)
+    protected override Tensor ForwardCore(Tensor input)
     {
         LayerChecks.Rank(this, input, $"[N, {InChannels}, H, W]", 4);
         LayerChecks.Channels(this, input, InChannels);
@@ -138,7 +138,7 @@ public sealed class Conv1d : Module
     public Tensor? Bias { get; }
 
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor input)
+    protected override Tensor ForwardCore(Tensor input)
     {
         LayerChecks.Rank(this, input, $"[N, {InChannels}, L]", 3);
         LayerChecks.Channels(this, input, InChannels);
@@ -226,7 +226,7 @@ public sealed class ConvTranspose2d : Module
     public Tensor? Bias { get; }
 
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor input)
+    protected override Tensor ForwardCore(Tensor input)
     {
         LayerChecks.Rank(this, input, $"[N, {InChannels}, H, W]", 4);
         LayerChecks.Channels(this, input, InChannels);

@@ -31,7 +31,7 @@ public sealed class Dropout : Module
     public float P { get; }
 
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor input)
+    protected override Tensor ForwardCore(Tensor input)
     {
         ArgumentNullException.ThrowIfNull(input);
         if (!IsTraining || P == 0f)

@@ -15,8 +15,48 @@ public abstract class Module : IDisposable
     private readonly List<KeyValuePair<string, Module>> _children = new();
     private bool _disposed;
 
-    /// <summary>Computes the module's output.</summary>
-    public abstract Tensor Forward(Tensor input);
+    /// <summary>
+    /// Computes the module's output: runs <see cref="ForwardCore"/> and then tells the observer of this thread,
+    /// if any (<see cref="ObserveForward"/>), so tools such as the model summary see every layer's input and output.
+    /// </summary>
+    public Tensor Forward(Tensor input)
+    {
+        var output = ForwardCore(input);
+        _observer?.Invoke(this, input, output);
+        return output;
+    }
+
+    /// <summary>The module's computation; subclasses implement it and call children through their <see cref="Forward"/>.</summary>
+    protected abstract Tensor ForwardCore(Tensor input);
+
+    [ThreadStatic]
+    private static Action<Module, Tensor, Tensor>? _observer;
+
+    /// <summary>
+    /// Calls <paramref name="observer"/>(module, input, output) after every module's forward pass on this thread until
+    /// the returned object is disposed (children report before their parents). Observers nest.
+    /// </summary>
+    public static IDisposable ObserveForward(Action<Module, Tensor, Tensor> observer)
+    {
+        ArgumentNullException.ThrowIfNull(observer);
+        var previous = _observer;
+        _observer = previous == null ? observer : previous + observer;
+        return new ObserverRegistration(previous);
+    }
+
+    private sealed class ObserverRegistration(Action<Module, Tensor, Tensor>? previous) : IDisposable
+    {
+        private bool _disposed;
+
+        public void Dispose()
+        {
+            if (!_disposed)
+            {
+                _disposed = true;
+                _observer = previous;
+            }
+        }
+    }
 
     /// <summary>True in training mode (dropout active, batch statistics used); the default.</summary>
     public bool IsTraining { get; private set; } = true;

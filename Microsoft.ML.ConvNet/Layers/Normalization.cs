@@ -88,7 +88,7 @@ public abstract class BatchNormBase : Module
     protected abstract void CheckRank(Tensor input);
 
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor input)
+    protected override Tensor ForwardCore(Tensor input)
     {
         CheckRank(input);
         LayerChecks.Channels(this, input, NumFeatures);
@@ -252,7 +252,7 @@ public sealed class LayerNorm : Module
     public Tensor? Bias { get; }
 
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor input)
+    protected override Tensor ForwardCore(Tensor input)
     {
         ArgumentNullException.ThrowIfNull(input);
         int k = _normalizedShape.Length;
@@ -322,7 +322,7 @@ public sealed class GroupNorm : Module
     public Tensor? Bias { get; }
 
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor input)
+    protected override Tensor ForwardCore(Tensor input)
     {
         ArgumentNullException.ThrowIfNull(input);
         if (input.Rank < 2)
@@ -371,7 +371,7 @@ public sealed class LocalResponseNorm : Module
     public float K { get; }
 
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor input)
+    protected override Tensor ForwardCore(Tensor input)
     {
         LayerChecks.Rank(this, input, "[N, C, H, W]", 4);
         return LayerChecks.Run(this, input, () => Functional.LocalResponseNorm(input, Size, Alpha, Beta, K));

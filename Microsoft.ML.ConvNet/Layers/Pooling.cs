@@ -42,7 +42,7 @@ public sealed class MaxPool2d : Module
     public bool CeilMode { get; }
 
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor input)
+    protected override Tensor ForwardCore(Tensor input)
     {
         LayerChecks.Rank(this, input, "[N, C, H, W]", 4);
         return LayerChecks.Run(this, input, () => Functional.MaxPool2d(input, KernelSize, Stride, Padding, Dilation, CeilMode));
@@ -89,7 +89,7 @@ public sealed class MaxPool1d : Module
     public bool CeilMode { get; }
 
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor input)
+    protected override Tensor ForwardCore(Tensor input)
     {
         LayerChecks.Rank(this, input, "[N, C, L]", 3);
         return LayerChecks.Run(this, input, () => Functional.MaxPool1d(input, KernelSize, Stride, Padding, Dilation, CeilMode));
@@ -137,7 +137,7 @@ public sealed class AvgPool2d : Module
     public bool CountIncludePad { get; }
 
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor input)
+    protected override Tensor ForwardCore(Tensor input)
     {
         LayerChecks.Rank(this, input, "[N, C, H, W]", 4);
         return LayerChecks.Run(this, input, () => Functional.AvgPool2d(input, KernelSize, Stride, Padding, CeilMode, CountIncludePad));
@@ -178,7 +178,7 @@ public sealed class AdaptiveAvgPool2d : Module
     public int OutputW { get; }
 
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor input)
+    protected override Tensor ForwardCore(Tensor input)
     {
         LayerChecks.Rank(this, input, "[N, C, H, W]", 4);
         return LayerChecks.Run(this, input, () => Functional.AdaptiveAvgPool2d(input, OutputH, OutputW));
@@ -192,7 +192,7 @@ public sealed class AdaptiveAvgPool2d : Module
 public sealed class GlobalAvgPool2d : Module
 {
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor input)
+    protected override Tensor ForwardCore(Tensor input)
     {
         LayerChecks.Rank(this, input, "[N, C, H, W]", 4);
         return LayerChecks.Run(this, input, () => Functional.GlobalAvgPool2d(input));
