@@ -8,7 +8,7 @@ namespace Microsoft.ML.ConvNet.Layers;
 /// 2-D max pooling over square windows: [N, C, H, W] → [N, C, OH, OW] with
 /// OH = floor-or-ceil((H + 2·padding − dilation·(kernel − 1) − 1) / stride) + 1. No parameters.
 /// </summary>
-public sealed class MaxPool2d : Module
+public sealed class MaxPool2d : WindowPool
 {
     /// <summary>Creates the layer.</summary>
     /// <param name="kernelSize">Window size.</param>
@@ -17,29 +17,9 @@ public sealed class MaxPool2d : Module
     /// <param name="dilation">Spacing between window taps.</param>
     /// <param name="ceilMode">Round the output size up instead of down.</param>
     public MaxPool2d(int kernelSize, int? stride = null, int padding = 0, int dilation = 1, bool ceilMode = false)
+        : base(nameof(MaxPool2d), kernelSize, stride, padding, dilation, ceilMode)
     {
-        PoolChecks.Validate(nameof(MaxPool2d), kernelSize, stride, padding, dilation);
-        KernelSize = kernelSize;
-        Stride = stride ?? kernelSize;
-        Padding = padding;
-        Dilation = dilation;
-        CeilMode = ceilMode;
     }
-
-    /// <summary>Window size.</summary>
-    public int KernelSize { get; }
-
-    /// <summary>Stride.</summary>
-    public int Stride { get; }
-
-    /// <summary>Padding.</summary>
-    public int Padding { get; }
-
-    /// <summary>Dilation.</summary>
-    public int Dilation { get; }
-
-    /// <summary>Whether the output size is rounded up.</summary>
-    public bool CeilMode { get; }
 
     /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor input)
@@ -55,7 +35,7 @@ public sealed class MaxPool2d : Module
 /// <summary>
 /// 1-D max pooling: [N, C, L] → [N, C, OL], with the same output-size rule as <see cref="MaxPool2d"/>. No parameters.
 /// </summary>
-public sealed class MaxPool1d : Module
+public sealed class MaxPool1d : WindowPool
 {
     /// <summary>Creates the layer.</summary>
     /// <param name="kernelSize">Window length.</param>
@@ -64,29 +44,9 @@ public sealed class MaxPool1d : Module
     /// <param name="dilation">Spacing between window taps.</param>
     /// <param name="ceilMode">Round the output size up instead of down.</param>
     public MaxPool1d(int kernelSize, int? stride = null, int padding = 0, int dilation = 1, bool ceilMode = false)
+        : base(nameof(MaxPool1d), kernelSize, stride, padding, dilation, ceilMode)
     {
-        PoolChecks.Validate(nameof(MaxPool1d), kernelSize, stride, padding, dilation);
-        KernelSize = kernelSize;
-        Stride = stride ?? kernelSize;
-        Padding = padding;
-        Dilation = dilation;
-        CeilMode = ceilMode;
     }
-
-    /// <summary>Window length.</summary>
-    public int KernelSize { get; }
-
-    /// <summary>Stride.</summary>
-    public int Stride { get; }
-
-    /// <summary>Padding.</summary>
-    public int Padding { get; }
-
-    /// <summary>Dilation.</summary>
-    public int Dilation { get; }
-
-    /// <summary>Whether the output size is rounded up.</summary>
-    public bool CeilMode { get; }
 
     /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor input)
@@ -103,7 +63,7 @@ public sealed class MaxPool1d : Module
 /// 2-D average pooling over square windows: [N, C, H, W] → [N, C, OH, OW] (output size as <see cref="MaxPool2d"/>).
 /// Padding counts in the divisor unless <c>countIncludePad</c> is false. No parameters.
 /// </summary>
-public sealed class AvgPool2d : Module
+public sealed class AvgPool2d : WindowPool
 {
     /// <summary>Creates the layer.</summary>
     /// <param name="kernelSize">Window size.</param>
@@ -112,26 +72,10 @@ public sealed class AvgPool2d : Module
     /// <param name="ceilMode">Round the output size up instead of down.</param>
     /// <param name="countIncludePad">Whether padded zeros count in the divisor.</param>
     public AvgPool2d(int kernelSize, int? stride = null, int padding = 0, bool ceilMode = false, bool countIncludePad = true)
+        : base(nameof(AvgPool2d), kernelSize, stride, padding, 1, ceilMode)
     {
-        PoolChecks.Validate(nameof(AvgPool2d), kernelSize, stride, padding, 1);
-        KernelSize = kernelSize;
-        Stride = stride ?? kernelSize;
-        Padding = padding;
-        CeilMode = ceilMode;
         CountIncludePad = countIncludePad;
     }
-
-    /// <summary>Window size.</summary>
-    public int KernelSize { get; }
-
-    /// <summary>Stride.</summary>
-    public int Stride { get; }
-
-    /// <summary>Padding.</summary>
-    public int Padding { get; }
-
-    /// <summary>Whether the output size is rounded up.</summary>
-    public bool CeilMode { get; }
 
     /// <summary>Whether padded zeros count in the divisor.</summary>
     public bool CountIncludePad { get; }
@@ -200,6 +144,36 @@ public sealed class GlobalAvgPool2d : Module
 
     /// <summary><c>GlobalAvgPool2d()</c>.</summary>
     public override string ToString() => "GlobalAvgPool2d()";
+}
+
+/// <summary>Base of the pooling layers with a sliding window: kernel, stride, padding, dilation and ceil mode.</summary>
+public abstract class WindowPool : Module
+{
+    /// <summary>Validates and stores the window settings; the stride defaults to the kernel size.</summary>
+    private protected WindowPool(string layer, int kernelSize, int? stride, int padding, int dilation, bool ceilMode)
+    {
+        PoolChecks.Validate(layer, kernelSize, stride, padding, dilation);
+        KernelSize = kernelSize;
+        Stride = stride ?? kernelSize;
+        Padding = padding;
+        Dilation = dilation;
+        CeilMode = ceilMode;
+    }
+
+    /// <summary>Window size.</summary>
+    public int KernelSize { get; }
+
+    /// <summary>Step between windows.</summary>
+    public int Stride { get; }
+
+    /// <summary>Implicit padding on each side.</summary>
+    public int Padding { get; }
+
+    /// <summary>Spacing between window taps (1 for average pooling).</summary>
+    public int Dilation { get; }
+
+    /// <summary>Whether the output size is rounded up.</summary>
+    public bool CeilMode { get; }
 }
 
 /// <summary>Argument checks and descriptions shared by the pooling layers.</summary>
