@@ -1,0 +1,3 @@
+using Microsoft.ML.ConvNet.Cli;
+
+return ConvNetCli.Run(args, Console.Out, Console.Error);
