@@ -79,7 +79,7 @@ public sealed class MBConv : Module
             Block.Add(ConvNormActivation.Create(inChannels, expanded, 1, activation: () => new SiLU()));
         }
         Block.Add(ConvNormActivation.Create(expanded, expanded, kernel, stride, groups: expanded, activation: () => new SiLU()));
-        Block.Add(new SqueezeExcitation(expanded, Math.Max(1, inChannels / 4), new SiLU(), new Sigmoid()));
+        Block.Add(new SqueezeExcitation(expanded, Math.Max(1, inChannels / 4), () => new SiLU(), () => new Sigmoid()));
         Block.Add(ConvNormActivation.Create(expanded, outChannels, 1));
         StochasticDepth = RegisterModule("stochastic_depth", new StochasticDepth(stochasticDepthProbability));
         UseResidual = stride == 1 && inChannels == outChannels;

@@ -39,7 +39,7 @@ public sealed class MobileNetV3Block : Module
             groups: config.ExpandedChannels, activation: act, eps: Eps, momentum: Momentum));
         if (config.UseSqueezeExcitation)
         {
-            Block.Add(new SqueezeExcitation(config.ExpandedChannels, ConvNormActivation.MakeDivisible(config.ExpandedChannels / 4), new ReLU(), new Hardsigmoid()));
+            Block.Add(new SqueezeExcitation(config.ExpandedChannels, ConvNormActivation.MakeDivisible(config.ExpandedChannels / 4), () => new ReLU(), () => new Hardsigmoid()));
         }
         Block.Add(ConvNormActivation.Create(config.ExpandedChannels, config.OutChannels, 1, eps: Eps, momentum: Momentum));
         UseResidual = config.Stride == 1 && config.InChannels == config.OutChannels;
