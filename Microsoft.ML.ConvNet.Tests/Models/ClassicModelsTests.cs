@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using Microsoft.ML.ConvNet.Layers;
 using Microsoft.ML.ConvNet.Losses;
 using Microsoft.ML.ConvNet.Models;
@@ -16,7 +15,6 @@ namespace Microsoft.ML.ConvNet.Tests.Models;
 [TestClass]
 public sealed class ClassicModelsTests
 {
-    private static readonly string ZooFixtures = Path.Combine(AppContext.BaseDirectory, "Fixtures", "zoo");
 
     // ---- torchvision 0.14 parameter counts and state-dictionary keys ----------------------------------------------
 
@@ -41,9 +39,9 @@ public sealed class ClassicModelsTests
     [DataRow("squeezenet1_1", 1_235_496L)]
     public void MatchesTorchvisionStateDictAndParameterCount(string name, long count1000)
     {
-        var expected = ReadKeys(name);
+        var expected = ZooFixtures.ReadKeys(name);
         using var model = ModelZoo.Create(name);
-        AssertKeys(expected, model, name);
+        ZooFixtures.AssertKeys(expected, model, name);
         Assert.AreEqual(count1000, model.ParameterCount(), $"{name}, 1000 classes");
     }
 
@@ -71,7 +69,7 @@ public sealed class ClassicModelsTests
         {
             Assert.AreEqual(6_624_904L, g.ParameterCount());
             Assert.IsNull(g.Aux1);
-            AssertKeys(ReadKeys("googlenet").Where(k => !k.StartsWith("aux", StringComparison.Ordinal)).ToArray(), g, "googlenet(aux_logits=False)");
+            ZooFixtures.AssertKeys(ZooFixtures.ReadKeys("googlenet").Where(k => !k.StartsWith("aux", StringComparison.Ordinal)).ToArray(), g, "googlenet(aux_logits=False)");
         }
         using (var g = new GoogLeNet(10, auxLogits: false))
         {
@@ -80,7 +78,7 @@ public sealed class ClassicModelsTests
         using (var m = new InceptionV3(1000, auxLogits: false))
         {
             Assert.AreEqual(23_834_568L, m.ParameterCount());
-            AssertKeys(ReadKeys("inception_v3").Where(k => !k.StartsWith("AuxLogits.", StringComparison.Ordinal)).ToArray(), m, "inception_v3(aux_logits=False)");
+            ZooFixtures.AssertKeys(ZooFixtures.ReadKeys("inception_v3").Where(k => !k.StartsWith("AuxLogits.", StringComparison.Ordinal)).ToArray(), m, "inception_v3(aux_logits=False)");
         }
         using (var m = new InceptionV3(10, auxLogits: false))
         {
@@ -116,20 +114,9 @@ public sealed class ClassicModelsTests
     [DataRow("squeezenet1_1")]
     public void LogitsMatchTorchvision(string name)
     {
-        using var document = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(ZooFixtures, name + ".logits.json")));
-        var root = document.RootElement;
-        int[] inputShape = root.GetProperty("input_shape").EnumerateArray().Select(e => e.GetInt32()).ToArray();
-        int[] logitsShape = root.GetProperty("logits_shape").EnumerateArray().Select(e => e.GetInt32()).ToArray();
-        float[] expected = root.GetProperty("logits").EnumerateArray().Select(e => e.GetSingle()).ToArray();
-
         using var model = ModelZoo.Create(name, new ModelOptions(NumClasses: 10));
         Assert.AreEqual(TenClassCounts[name], model.ParameterCount(), $"{name}, 10 classes");
-        DeterministicWeights.Fill(model);
-        model.Eval();
-        using var scope = new TensorScope();
-        using var noGrad = new NoGradScope();
-        var y = model.Forward(DeterministicWeights.Input(inputShape));
-        TensorAssert.AreClose(expected, new Shape(logitsShape), y, 1e-4, 0, name + " logits");
+        ZooFixtures.AssertLogits(name, model, 1e-4);
     }
 
     // ---- AlexNet and ZFNet ----------------------------------------------------------------------------------------
@@ -413,17 +400,4 @@ public sealed class ClassicModelsTests
         }
         return shapes;
     }
-
-    private static void AssertKeys(string[] expected, Module model, string name)
-    {
-        var actual = model.StateDict()
-            .Select(p => $"{p.Key} {string.Join(',', p.Value.Shape.Dims.ToArray())}")
-            .Order(StringComparer.Ordinal)
-            .ToArray();
-        CollectionAssert.AreEqual(expected, actual, $"{name}: state-dictionary keys and shapes differ from torchvision's. " +
-            $"Missing: [{string.Join("; ", expected.Except(actual).Take(5))}] unexpected: [{string.Join("; ", actual.Except(expected).Take(5))}]");
-    }
-
-    private static string[] ReadKeys(string name)
-        => File.ReadAllLines(Path.Combine(ZooFixtures, name + ".keys.txt")).Where(l => l.Length > 0).ToArray();
 }

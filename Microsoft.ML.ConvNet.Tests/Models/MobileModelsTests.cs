@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using Microsoft.ML.ConvNet.Layers;
 using Microsoft.ML.ConvNet.Models;
 using Microsoft.ML.ConvNet.Tensors;
@@ -18,7 +17,6 @@ public sealed class MobileModelsTests
 {
     private static Random Rng() => new(20240601);
 
-    private static string ZooFixture(string file) => Path.Combine(AppContext.BaseDirectory, "Fixtures", "zoo", file);
 
     [TestMethod]
     [DataRow("mobilenet_v1", 4_231_976L, 3_217_226L)]
@@ -50,16 +48,8 @@ public sealed class MobileModelsTests
     [DataRow("xception")]
     public void StateDictNamesAndShapesEqualPyTorch(string name)
     {
-        var expected = File.ReadAllLines(ZooFixture(name + ".keys.txt")).Where(l => l.Length > 0).Order(StringComparer.Ordinal).ToList();
         using var m = ModelZoo.Create(name);
-        var actual = m.StateDict()
-            .Select(p => p.Key + " " + string.Join(",", p.Value.Shape.Dims.ToArray().Select(d => d.ToString(CultureInfo.InvariantCulture))))
-            .Order(StringComparer.Ordinal).ToList();
-        var missing = expected.Except(actual).Take(5).ToList();
-        var unexpected = actual.Except(expected).Take(5).ToList();
-        Assert.IsTrue(missing.Count == 0 && unexpected.Count == 0,
-            $"{name}: missing [{string.Join("; ", missing)}], unexpected [{string.Join("; ", unexpected)}]");
-        CollectionAssert.AreEqual(expected, actual, name);
+        ZooFixtures.AssertKeys(ZooFixtures.ReadKeys(name), m, name);
     }
 
     [TestMethod]
@@ -74,19 +64,8 @@ public sealed class MobileModelsTests
     [DataRow("xception", -1e-4)]
     public void EvalLogitsMatchPyTorch(string name, double tolerance)
     {
-        using var doc = JsonDocument.Parse(File.ReadAllBytes(ZooFixture(name + ".logits.json")));
-        int[] inputShape = [.. doc.RootElement.GetProperty("input").EnumerateArray().Select(e => e.GetInt32())];
-        int[] shape = [.. doc.RootElement.GetProperty("shape").EnumerateArray().Select(e => e.GetInt32())];
-        float[] expected = [.. doc.RootElement.GetProperty("data").EnumerateArray().Select(e => e.GetSingle())];
-        double atol = tolerance > 0 ? tolerance : -tolerance * expected.Max(MathF.Abs);
-
         using var m = ModelZoo.Create(name);
-        DeterministicWeights.Fill(m);
-        m.Eval();
-        using var scope = new TensorScope();
-        using var noGrad = new NoGradScope();
-        var logits = m.Forward(DeterministicWeights.Input(inputShape));
-        TensorAssert.AreClose(expected, new Shape(shape), logits, atol, 0, name);
+        ZooFixtures.AssertLogits(name, m, tolerance);
     }
 
     [TestMethod]

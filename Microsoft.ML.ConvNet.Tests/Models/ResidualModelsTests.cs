@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.ML.ConvNet.Layers;
 using Microsoft.ML.ConvNet.Losses;
 using Microsoft.ML.ConvNet.Models;
@@ -15,7 +14,6 @@ namespace Microsoft.ML.ConvNet.Tests.Models;
 [TestClass]
 public sealed class ResidualModelsTests
 {
-    private static string ZooFolder => Path.Combine(Fixtures.Folder, "zoo");
 
     // Counts printed by build/reference/make_zoo_fixtures_residual.py (torchvision 0.14; se_resnet50 is torchvision's
     // ResNet with torchvision.ops.SqueezeExcitation(C, C / 16) after bn3 of every Bottleneck).
@@ -34,7 +32,7 @@ public sealed class ResidualModelsTests
     {
         using var model = ModelZoo.Create(name);
         Assert.AreEqual(expectedCount, model.ParameterCount(), $"{name}: parameters for 1000 classes");
-        CollectionAssert.AreEqual(ReadKeys(name), Keys(model), $"{name}: state-dictionary names and shapes");
+        ZooFixtures.AssertKeys(ZooFixtures.ReadKeys(name), model, name);
     }
 
     // The largest models (ResNet-101/152, Wide ResNet-50-2, DenseNet-169) are built once only, in the test above, to
@@ -59,15 +57,15 @@ public sealed class ResidualModelsTests
     {
         using var model = ModelZoo.Create(name, new ModelOptions(NumClasses: 7, InputChannels: 1, SmallInput: true));
         int features = name == "resnet18" ? 512 : 1024;
-        var expected = ReadKeys(name).Select(line =>
+        var expected = ZooFixtures.ReadKeys(name).Select(line =>
         {
             string key = line[..line.IndexOf(' ', StringComparison.Ordinal)];
-            return key == stemWeight ? key + " [64,1,3,3]"
-                : key == head + ".weight" ? $"{key} [7,{features}]"
-                : key == head + ".bias" ? key + " [7]"
+            return key == stemWeight ? key + " 64,1,3,3"
+                : key == head + ".weight" ? $"{key} 7,{features}"
+                : key == head + ".bias" ? key + " 7"
                 : line;
         }).Order(StringComparer.Ordinal).ToList();
-        CollectionAssert.AreEqual(expected, Keys(model));
+        CollectionAssert.AreEqual(expected, ZooFixtures.Keys(model));
         Assert.IsFalse(model.NamedModules().Any(m => m.Key.EndsWith("maxpool", StringComparison.Ordinal) || m.Key.EndsWith("pool0", StringComparison.Ordinal)),
             "the small-input stem has no initial max-pool");
 
@@ -83,19 +81,8 @@ public sealed class ResidualModelsTests
     [DataRow("densenet121")]
     public void LogitsMatchTorchvision(string name)
     {
-        using var document = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(ZooFolder, name + ".logits.json")));
-        var root = document.RootElement;
-        int[] inputShape = [.. root.GetProperty("input").EnumerateArray().Select(e => e.GetInt32())];
-        int[] outputShape = [.. root.GetProperty("shape").EnumerateArray().Select(e => e.GetInt32())];
-        float[] expected = [.. root.GetProperty("data").EnumerateArray().Select(e => e.GetSingle())];
-
         using var model = ModelZoo.Create(name);
-        DeterministicWeights.Fill(model);
-        model.Eval();
-        using var scope = new TensorScope();
-        using var noGrad = new NoGradScope();
-        var logits = model.Forward(DeterministicWeights.Input(inputShape));
-        TensorAssert.AreClose(expected, new Shape(outputShape), logits, 1e-4, 0, $"{name} logits");
+        ZooFixtures.AssertLogits(name, model, 1e-4);
     }
 
     [TestMethod]
@@ -278,9 +265,4 @@ public sealed class ResidualModelsTests
         Assert.AreEqual(new Shape(2, 10, 2, 2), t.Shape);
     }
 
-    private static List<string> ReadKeys(string name)
-        => [.. File.ReadAllLines(Path.Combine(ZooFolder, name + ".keys.txt")).Where(l => l.Length > 0).Order(StringComparer.Ordinal)];
-
-    private static List<string> Keys(Module model)
-        => [.. model.StateDict().Select(p => $"{p.Key} [{string.Join(",", p.Value.Shape.ToArray())}]").Order(StringComparer.Ordinal)];
 }

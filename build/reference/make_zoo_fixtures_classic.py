@@ -6,7 +6,6 @@ Writes to Microsoft.ML.ConvNet.Tests/Fixtures/zoo/:
 and prints the parameter counts (1000 and 10 classes) that the tests paste in.
 Run with Debian's python3 (torch 1.13, torchvision 0.14): /usr/bin/python3 build/reference/make_zoo_fixtures_classic.py
 """
-import json
 import os
 import sys
 
@@ -14,6 +13,7 @@ import torch
 import torchvision.models as tvm
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import zoo_weights  # noqa: E402
 from zoo_weights import fill, input_tensor  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "Microsoft.ML.ConvNet.Tests", "Fixtures", "zoo")
@@ -30,10 +30,7 @@ def build(name, num_classes=1000, **kw):
 
 
 def write_keys(name, model):
-    sd = model.state_dict()
-    lines = [k + " " + ",".join(str(d) for d in v.shape) for k, v in sorted(sd.items())]
-    with open(os.path.join(OUT, name + ".keys.txt"), "w") as f:
-        f.write("\n".join(lines) + "\n")
+    zoo_weights.write_keys(OUT, name, model)
 
 
 def write_logits(name, model, shape):
@@ -41,11 +38,7 @@ def write_logits(name, model, shape):
     model.eval()
     with torch.no_grad():
         y = model(input_tensor(shape))
-    data = {"model": name, "input_shape": list(shape), "logits_shape": list(y.shape),
-            "logits": [float("%.9g" % v) for v in y.flatten().tolist()]}
-    with open(os.path.join(OUT, name + ".logits.json"), "w") as f:
-        json.dump(data, f)
-        f.write("\n")
+    zoo_weights.write_logits(OUT, name, shape, y)
     print(f"{name}: logits {tuple(y.shape)} range [{y.min():.4f}, {y.max():.4f}] std {y.std():.4f}")
 
 

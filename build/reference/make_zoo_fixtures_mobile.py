@@ -13,7 +13,6 @@ PyTorch build.
 
 Run with Debian's PyTorch: /usr/bin/python3 build/reference/make_zoo_fixtures_mobile.py
 """
-import json
 import os
 import sys
 
@@ -22,6 +21,7 @@ import torch.nn as nn
 import torchvision.models as tvm
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import zoo_weights  # noqa: E402
 from zoo_weights import fill, input_tensor  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "Microsoft.ML.ConvNet.Tests", "Fixtures", "zoo")
@@ -148,16 +148,12 @@ def main():
     for name, (ctor, size) in MODELS.items():
         model = ctor(num_classes=1000)
         counts = [sum(p.numel() for p in model.parameters()), sum(p.numel() for p in ctor(num_classes=10).parameters())]
-        with open(os.path.join(OUT, name + ".keys.txt"), "w") as f:
-            for k, v in model.state_dict().items():
-                f.write(f"{k} {','.join(str(d) for d in v.shape)}\n")
+        zoo_weights.write_keys(OUT, name, model)
         fill(model).eval()
         shape = [1, 3, size, size]
         with torch.no_grad():
             logits = model(input_tensor(shape))
-        data = [float(v) for v in logits.reshape(-1).tolist()]
-        with open(os.path.join(OUT, name + ".logits.json"), "w") as f:
-            json.dump({"input": shape, "shape": list(logits.shape), "data": data}, f)
+        zoo_weights.write_logits(OUT, name, shape, logits)
         print(f"{name}: params 1000={counts[0]} 10={counts[1]} logits absmax={logits.abs().max():.4g} std={logits.std():.4g}")
 
 

@@ -13,7 +13,6 @@ same member names as the .NET model (`se.fc1`, `se.fc2`: 1x1 convolutions with b
 
 Run: /usr/bin/python3 build/reference/make_zoo_fixtures_residual.py
 """
-import json
 import os
 
 import torch
@@ -22,6 +21,7 @@ from torch import nn
 from torchvision.models import resnet as tvresnet
 from torchvision.ops import SqueezeExcitation
 
+import zoo_weights
 from zoo_weights import fill, input_tensor
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -72,9 +72,7 @@ def count(model):
 
 
 def write_keys(name, model):
-    with open(os.path.join(OUT, name + ".keys.txt"), "w") as f:
-        for k, v in model.state_dict().items():
-            f.write("%s [%s]\n" % (k, ",".join(str(d) for d in v.shape)))
+    zoo_weights.write_keys(OUT, name, model)
 
 
 def write_logits(name, model, shape):
@@ -86,11 +84,7 @@ def write_logits(name, model, shape):
         y32 = model.float()(x)
     print("  %s logits: shape %s, max |y| %.4f, float32 vs float64 max diff %.2e"
           % (name, tuple(y64.shape), y64.abs().max().item(), (y32.double() - y64).abs().max().item()))
-    data = {"model": name, "input": list(shape), "shape": list(y64.shape),
-            "data": [float("%.9g" % v) for v in y64.flatten().tolist()]}
-    with open(os.path.join(OUT, name + ".logits.json"), "w") as f:
-        json.dump(data, f)
-        f.write("\n")
+    zoo_weights.write_logits(OUT, name, shape, y64)
 
 
 def main():

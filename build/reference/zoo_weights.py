@@ -62,3 +62,22 @@ def fill(model):
 
 def input_tensor(shape):
     return torch.from_numpy((2 * uniform("input", int(np.prod(shape))) - 1).astype(np.float32).reshape(shape))
+
+
+def write_keys(out_dir, name, model):
+    """<name>.keys.txt: torchvision's state-dict entries, one "key d0,d1,..." line each, sorted by key."""
+    import os
+    lines = sorted(k + " " + ",".join(str(d) for d in v.shape) for k, v in model.state_dict().items())
+    with open(os.path.join(out_dir, name + ".keys.txt"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def write_logits(out_dir, name, input_shape, logits):
+    """<name>.logits.json: {"model", "input": input shape, "shape": logits shape, "data": flat logits (9 digits)}."""
+    import json
+    import os
+    data = {"model": name, "input": list(input_shape), "shape": list(logits.shape),
+            "data": [float("%.9g" % v) for v in logits.flatten().tolist()]}
+    with open(os.path.join(out_dir, name + ".logits.json"), "w") as f:
+        json.dump(data, f)
+        f.write("\n")
