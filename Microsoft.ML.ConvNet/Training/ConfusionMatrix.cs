@@ -46,6 +46,31 @@ public sealed class ConfusionMatrix
     /// <summary>The class names, by index.</summary>
     public IReadOnlyList<string> ClassNames => _classNames;
 
+    /// <summary>Number of classes (ML.NET's name for <see cref="ClassCount"/>).</summary>
+    public int NumberOfClasses => _classNames.Length;
+
+    /// <summary>
+    /// The counts as rows (actual class) of columns (predicted class), a snapshot in ML.NET's shape
+    /// (<c>Counts[actual][predicted]</c>, as doubles because ML.NET's evaluators may weight samples).
+    /// </summary>
+    public IReadOnlyList<IReadOnlyList<double>> Counts
+    {
+        get
+        {
+            var rows = new IReadOnlyList<double>[ClassCount];
+            for (int i = 0; i < ClassCount; i++)
+            {
+                var row = new double[ClassCount];
+                for (int j = 0; j < ClassCount; j++)
+                {
+                    row[j] = _counts[i, j];
+                }
+                rows[i] = row;
+            }
+            return rows;
+        }
+    }
+
     /// <summary>The number of samples of class <paramref name="actual"/> predicted as <paramref name="predicted"/>.</summary>
     public int this[int actual, int predicted]
     {
