@@ -378,7 +378,8 @@ public static class StateDictFile
                 var shape = new Shape(dims);
                 var data = new float[shape.Size];
                 var bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(data.AsSpan());
-                if (r.Read(bytes) != bytes.Length)
+                // Zip and network streams may return fewer bytes than asked: read until full or the end.
+                if (r.BaseStream.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false) != bytes.Length)
                 {
                     throw new EndOfStreamException();
                 }

@@ -223,7 +223,7 @@ public static class ModelFile
         string entrySource = $"{source} ({TensorsEntryName})";
         try
         {
-            using var s = new ReadFullyStream(entry.Open());
+            using var s = entry.Open();
             var (values, shapes) = StateDictFile.Read(s, entrySource);
             var tensors = new Dictionary<string, TensorData>(values.Count);
             foreach (var (name, v) in values)
@@ -236,49 +236,5 @@ public static class ModelFile
         {
             throw new InvalidDataException($"{entrySource} is damaged: {e.Message}", e);
         }
-    }
-}
-
-/// <summary>
-/// A read-only forward stream whose reads return the full count unless the end is reached: zip entry streams may
-/// return fewer bytes than asked, which a single-read consumer would mistake for truncation.
-/// </summary>
-internal sealed class ReadFullyStream(Stream inner) : Stream
-{
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-    public override int Read(Span<byte> buffer) => inner.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            inner.Dispose();
-        }
-        base.Dispose(disposing);
     }
 }
