@@ -138,7 +138,7 @@ public sealed class ValueToKeyMappingEstimator : IEstimator<ValueToKeyMappingTra
 }
 
 /// <summary>Maps values to the keys learnt by <see cref="ValueToKeyMappingEstimator"/>; values not seen when fitting map to key 0 (missing), as in ML.NET.</summary>
-public sealed class ValueToKeyMappingTransformer : RowToRowTransformerBase
+public sealed partial class ValueToKeyMappingTransformer : RowToRowTransformerBase
 {
     private static readonly MethodInfo MakeColumnMethod = typeof(ValueToKeyMappingTransformer).GetMethod(nameof(MakeColumn), BindingFlags.NonPublic | BindingFlags.Static)!;
     private readonly Mapping[] _mappings;
@@ -190,7 +190,7 @@ public sealed class ValueToKeyMappingTransformer : RowToRowTransformerBase
 /// Maps keys back to their values using the key column's <see cref="AnnotationUtils.Kinds.KeyValues"/> (ML.NET's
 /// <c>KeyToValueMappingEstimator</c>, <c>MapKeyToValue</c>); key 0 (missing) maps to the default value (empty text, NaN).
 /// </summary>
-public sealed class KeyToValueMappingTransformer : RowToRowTransformerBase
+public sealed partial class KeyToValueMappingTransformer : RowToRowTransformerBase
 {
     private static readonly MethodInfo MakeColumnMethod = typeof(KeyToValueMappingTransformer).GetMethod(nameof(MakeColumn), BindingFlags.NonPublic | BindingFlags.Static)!;
     private readonly InputOutputColumnPair[] _columns;
@@ -252,7 +252,7 @@ public sealed class KeyToValueMappingEstimator : TrivialEstimator<KeyToValueMapp
 }
 
 /// <summary>Copies columns under new names (ML.NET's <c>ColumnCopyingTransformer</c>); values and annotations are shared.</summary>
-public sealed class ColumnCopyingTransformer : RowToRowTransformerBase
+public sealed partial class ColumnCopyingTransformer : RowToRowTransformerBase
 {
     private readonly InputOutputColumnPair[] _columns;
 
@@ -288,7 +288,7 @@ public sealed class ColumnCopyingEstimator : TrivialEstimator<ColumnCopyingTrans
 /// Concatenates numeric scalars and vectors of one item type into a vector (ML.NET's <c>ColumnConcatenatingTransformer</c>).
 /// The output has one dimension, the sum of the input sizes; all inputs must have a known size.
 /// </summary>
-public sealed class ColumnConcatenatingTransformer : RowToRowTransformerBase
+public sealed partial class ColumnConcatenatingTransformer : RowToRowTransformerBase
 {
     private static readonly MethodInfo MakeColumnMethod = typeof(ColumnConcatenatingTransformer).GetMethod(nameof(MakeColumn), BindingFlags.NonPublic | BindingFlags.Static)!;
     private readonly string _output;

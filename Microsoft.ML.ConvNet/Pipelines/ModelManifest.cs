@@ -33,6 +33,9 @@ public sealed class ModelManifest
     /// <summary>The network architecture (zoo name and options); null when the file holds no network.</summary>
     public ModelArchitecture? Architecture { get; set; }
 
+    /// <summary>The input schema the pipeline was saved with (columns with their types and key values), as written by <c>Model.Save</c>; empty when not recorded.</summary>
+    public JsonArray InputSchema { get; init; } = [];
+
     /// <summary>Free-form text metadata (author, data set, training metrics, ...).</summary>
     public IDictionary<string, string> Metadata { get; init; } = new Dictionary<string, string>();
 }

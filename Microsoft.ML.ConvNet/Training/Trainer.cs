@@ -62,6 +62,17 @@ public static class Trainer
         {
             throw new ArgumentException("Fit: the scheduler in the options drives a different optimizer than the one passed to Fit.", nameof(options));
         }
+        if (options.EarlyStopping is { } es && (es.Patience < 1 || !(es.MinDelta >= 0)))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), $"Fit: EarlyStopping needs Patience >= 1 and MinDelta >= 0, got {es.Patience} and {es.MinDelta}.");
+        }
+        var tracker = new BestMetricTracker(options.EarlyStopping?.Metric ?? EarlyStoppingMetric.ValidationLoss, options.EarlyStopping?.MinDelta ?? 0);
+        if (options.CheckpointFolder is { } folder)
+        {
+            Directory.CreateDirectory(folder);
+        }
+        Dictionary<string, float[]>? bestWeights = null;
+        bool stoppedEarly = false;
         var reports = new List<EpochReport>();
         var total = Stopwatch.StartNew();
 
@@ -134,8 +145,28 @@ public static class Trainer
             options.EpochCompleted?.Invoke(report);
             options.Progress?.Report(report);
             options.Scheduler?.Step();
+            if (tracker.Update(report))
+            {
+                if (options.CheckpointFolder is { } dir)
+                {
+                    model.SaveStateDict(Path.Combine(dir, TrainingOptions.BestCheckpointFileName));
+                }
+                if (options.RestoreBestWeights)
+                {
+                    bestWeights = model.StateDict().ToDictionary(p => p.Key, p => p.Value.ToArray());
+                }
+            }
+            else if (options.EarlyStopping is { } stop && tracker.EpochsWithoutImprovement >= stop.Patience)
+            {
+                stoppedEarly = true;
+                break;
+            }
         }
-        return new TrainingHistory(reports, total.Elapsed);
+        if (bestWeights != null)
+        {
+            model.LoadStateDict(bestWeights);
+        }
+        return new TrainingHistory(reports, total.Elapsed, stoppedEarly, tracker.BestEpoch);
     }
 
     /// <summary>

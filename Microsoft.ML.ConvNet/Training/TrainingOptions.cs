@@ -58,4 +58,20 @@ public sealed class TrainingOptions
 
     /// <summary>Called on the training thread after every training step.</summary>
     public Action<BatchReport>? BatchCompleted { get; set; }
+
+    /// <summary>Stops training early when the watched metric stops improving (null: run every epoch).</summary>
+    public EarlyStoppingOptions? EarlyStopping { get; set; }
+
+    /// <summary>
+    /// A folder for checkpoints (created when missing): after every epoch whose watched metric (that of
+    /// <see cref="EarlyStopping"/>, or the validation loss by default) is the best so far, the model's state dictionary
+    /// is written atomically to <see cref="BestCheckpointFileName"/> there. Null: no checkpoints.
+    /// </summary>
+    public string? CheckpointFolder { get; set; }
+
+    /// <summary>Restores the best epoch's weights (from memory) when training ends early or at the last epoch (default false).</summary>
+    public bool RestoreBestWeights { get; set; }
+
+    /// <summary>The file name of the best model's state dictionary in <see cref="CheckpointFolder"/>.</summary>
+    public const string BestCheckpointFileName = "best.state";
 }

@@ -73,11 +73,19 @@ public readonly record struct BatchReport(
 /// <summary>The reports of every epoch of a <see cref="Trainer.Fit"/> run.</summary>
 public sealed class TrainingHistory
 {
-    internal TrainingHistory(IReadOnlyList<EpochReport> epochs, TimeSpan elapsed)
+    internal TrainingHistory(IReadOnlyList<EpochReport> epochs, TimeSpan elapsed, bool stoppedEarly = false, int bestEpoch = 0)
     {
         Epochs = epochs;
         Elapsed = elapsed;
+        StoppedEarly = stoppedEarly;
+        BestEpoch = bestEpoch;
     }
+
+    /// <summary>Whether early stopping ended the run before the last epoch.</summary>
+    public bool StoppedEarly { get; }
+
+    /// <summary>The epoch with the best watched metric (see <see cref="TrainingOptions.EarlyStopping"/>; validation loss by default); 0 when no epoch ran.</summary>
+    public int BestEpoch { get; }
 
     /// <summary>One report per epoch, in order.</summary>
     public IReadOnlyList<EpochReport> Epochs { get; }
