@@ -20,7 +20,7 @@ namespace Microsoft.ML.ConvNet.Pipelines;
 /// <para>A missing native codec (<see cref="NativeCodecNotFoundException"/>, naming the library and its package) is
 /// never skipped: it is a problem of the machine, not of a file.</para>
 /// </remarks>
-public sealed class ImageLoadingTransformer : ITransformer
+public sealed partial class ImageLoadingTransformer : ITransformer
 {
     private readonly ConcurrentDictionary<string, string> _skipped = new(StringComparer.Ordinal);
 
@@ -283,7 +283,7 @@ public sealed class ImageLoadingEstimator : TrivialEstimator<ImageLoadingTransfo
 /// <c>LoadRawImageBytes</c>). Paths are resolved as by <see cref="ImageLoadingTransformer"/>; a missing file throws
 /// <see cref="FileNotFoundException"/> naming it.
 /// </summary>
-public sealed class RawImageBytesLoadingTransformer : RowToRowTransformerBase
+public sealed partial class RawImageBytesLoadingTransformer : RowToRowTransformerBase
 {
     /// <summary>Creates the transformer.</summary>
     /// <param name="outputColumnName">The byte vector column written.</param>

@@ -33,7 +33,7 @@ internal static class ImageColumns
 /// (scale to fit, pad with zeros) or <see cref="ResizingKind.Fill"/> (stretch). The output is an
 /// <c>Image&lt;ImageHeight, ImageWidth&gt;</c> column with the input's channels.
 /// </summary>
-public sealed class ImageResizingTransformer : RowToRowTransformerBase
+public sealed partial class ImageResizingTransformer : RowToRowTransformerBase
 {
     /// <summary>Creates the transformer.</summary>
     /// <param name="outputColumnName">The image column written.</param>
@@ -115,7 +115,7 @@ public sealed class ImageResizingEstimator : TrivialEstimator<ImageResizingTrans
 /// Converts images to one gray channel (ML.NET's <c>ImageGrayscalingTransformer</c>, <c>ConvertToGrayscale</c>) with
 /// <see cref="ImageOps.ToGrayscale"/> (BT.601 luma; alpha dropped). The output type equals the input type (same size).
 /// </summary>
-public sealed class ImageGrayscalingTransformer : RowToRowTransformerBase
+public sealed partial class ImageGrayscalingTransformer : RowToRowTransformerBase
 {
     /// <summary>Creates the transformer.</summary>
     /// <param name="outputColumnName">The image column written.</param>
@@ -167,7 +167,7 @@ public sealed class ImageGrayscalingEstimator : TrivialEstimator<ImageGrayscalin
 /// </summary>
 /// <remarks>The input must be an image column of known size (after <c>ResizeImages</c>); an image of another size at
 /// run time throws naming the column and both sizes.</remarks>
-public sealed class ImagePixelExtractingTransformer : RowToRowTransformerBase
+public sealed partial class ImagePixelExtractingTransformer : RowToRowTransformerBase
 {
     /// <summary>Creates the transformer.</summary>
     /// <param name="outputColumnName">The vector column written.</param>
@@ -316,7 +316,7 @@ public sealed class ImagePixelExtractingEstimator : TrivialEstimator<ImagePixelE
 /// <c>ExtractPixels(scaleImage: 1f / 255)</c>. The input must be a <c>Vector&lt;Single, C, H, W&gt;</c> (planar, as
 /// <c>ExtractPixels</c> writes without interleaving) with C equal to the number of means; the output has the same type.
 /// </summary>
-public sealed class MeanStdNormalizingTransformer : RowToRowTransformerBase
+public sealed partial class MeanStdNormalizingTransformer : RowToRowTransformerBase
 {
     private readonly float[] _mean;
     private readonly float[] _std;

@@ -84,6 +84,12 @@ public static class TransformerLoaders
         Register(ColumnCopyingTransformer.KindName, ColumnCopyingTransformer.Load);
         Register(ColumnConcatenatingTransformer.KindName, ColumnConcatenatingTransformer.Load);
         Register(ConvNetTransformer.KindName, ConvNetTransformer.Load);
+        Register(ImageLoadingTransformer.KindName, ImageLoadingTransformer.Load);
+        Register(RawImageBytesLoadingTransformer.KindName, RawImageBytesLoadingTransformer.Load);
+        Register(ImageResizingTransformer.KindName, ImageResizingTransformer.Load);
+        Register(ImageGrayscalingTransformer.KindName, ImageGrayscalingTransformer.Load);
+        Register(ImagePixelExtractingTransformer.KindName, ImagePixelExtractingTransformer.Load);
+        Register(MeanStdNormalizingTransformer.KindName, MeanStdNormalizingTransformer.Load);
     }
 
     /// <summary>The registered kinds, sorted.</summary>
