@@ -231,7 +231,7 @@ public sealed class ClassicModelsTests
         var loss = Loss.CrossEntropy(outputs.Logits, targets)
             + 0.3f * (Loss.CrossEntropy(outputs.Aux1, targets) + Loss.CrossEntropy(outputs.Aux2, targets));
         loss.Backward();
-        AssertEveryParameterHasGradient(model);
+        ModelAssert.EveryParameterHasFiniteGradient(model, model.GetType().Name);
         model.ZeroGrad();
 
         model.Eval();
@@ -266,7 +266,7 @@ public sealed class ClassicModelsTests
         Assert.AreEqual(new Shape(2, 10), aux.Shape);
         int[] targets = [1, 9];
         (Loss.CrossEntropy(logits, targets) + 0.4f * Loss.CrossEntropy(aux, targets)).Backward();
-        AssertEveryParameterHasGradient(model);
+        ModelAssert.EveryParameterHasFiniteGradient(model, model.GetType().Name);
     }
 
     // ---- SqueezeNet -----------------------------------------------------------------------------------------------
@@ -362,20 +362,7 @@ public sealed class ClassicModelsTests
         AssertFinite(y, model.GetType().Name);
         var targets = Enumerable.Range(0, batch).Select(i => i % classes).ToArray();
         Loss.CrossEntropy(y, targets).Backward();
-        AssertEveryParameterHasGradient(model);
-    }
-
-    private static void AssertEveryParameterHasGradient(Module model)
-    {
-        foreach (var (name, p) in model.NamedParameters())
-        {
-            Assert.IsNotNull(p.Grad, $"{name} has no gradient");
-            Assert.AreEqual(p.Shape, p.Grad.Shape, name);
-            // One reduction instead of copying every gradient out: a NaN or infinity anywhere makes the sum non-finite.
-            using var noGrad = new NoGradScope();
-            using var sum = p.Grad.Sum();
-            Assert.IsTrue(float.IsFinite(sum.ToScalar()), $"{name} has a non-finite gradient");
-        }
+        ModelAssert.EveryParameterHasFiniteGradient(model, model.GetType().Name);
     }
 
     private static void AssertFinite(Tensor t, string what)

@@ -88,11 +88,7 @@ public sealed class MobileModelsTests
         var loss = (y * y).Mean();
         loss.Backward();
         Assert.IsTrue(float.IsFinite(loss.ToArray()[0]), $"{name}: loss {loss.ToArray()[0]}");
-        foreach (var (pname, p) in m.NamedParameters())
-        {
-            Assert.IsNotNull(p.Grad, $"{name}: {pname} has no gradient");
-            Assert.IsTrue(p.Grad.ToArray().All(float.IsFinite), $"{name}: {pname} has a non-finite gradient");
-        }
+        ModelAssert.EveryParameterHasFiniteGradient(m, name);
         Assert.IsTrue(m.NamedParameters().Count(p => p.Value.Grad!.ToArray().Any(v => v != 0)) > m.NamedParameters().Count() / 2,
             $"{name}: most gradients are zero");
     }

@@ -103,12 +103,7 @@ public sealed class ResidualModelsTests
             Assert.IsTrue(float.IsFinite(loss.ToArray()[0]), $"{name}: loss {loss.ToArray()[0]}");
             loss.Backward();
         }
-        foreach (var (pname, p) in model.NamedParameters())
-        {
-            Assert.IsNotNull(p.Grad, $"{name}: {pname} has no gradient");
-            var g = p.Grad.ToArray();
-            Assert.IsTrue(g.All(float.IsFinite), $"{name}: {pname} has a non-finite gradient");
-        }
+        ModelAssert.EveryParameterHasFiniteGradient(model, name);
         // The classifier and the stem receive a signal (a broken graph would leave zeros there).
         string stem = name.StartsWith("densenet", StringComparison.Ordinal) ? "features.conv0.weight" : "conv1.weight";
         var stemGrad = model.StateDict()[stem].Grad!.ToArray();

@@ -8,9 +8,6 @@ public sealed class ReLU : Module
 {
     /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor input) => Functional.Relu(input);
-
-    /// <summary><c>ReLU()</c>.</summary>
-    public override string ToString() => "ReLU()";
 }
 
 /// <summary>min(max(0, x), 6), elementwise (MobileNet).</summary>
@@ -18,9 +15,6 @@ public sealed class ReLU6 : Module
 {
     /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor input) => Functional.Relu6(input);
-
-    /// <summary><c>ReLU6()</c>.</summary>
-    public override string ToString() => "ReLU6()";
 }
 
 /// <summary>x for x &gt; 0, slope·x otherwise, elementwise.</summary>
@@ -89,9 +83,6 @@ public sealed class SELU : Module
 {
     /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor input) => Functional.Selu(input);
-
-    /// <summary><c>SELU()</c>.</summary>
-    public override string ToString() => "SELU()";
 }
 
 /// <summary>Gaussian error linear unit x·Φ(x) (exact erf form), elementwise.</summary>
@@ -99,9 +90,6 @@ public sealed class GELU : Module
 {
     /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor input) => Functional.Gelu(input);
-
-    /// <summary><c>GELU()</c>.</summary>
-    public override string ToString() => "GELU()";
 }
 
 /// <summary>Logistic sigmoid 1/(1 + e⁻ˣ), elementwise.</summary>
@@ -109,9 +97,6 @@ public sealed class Sigmoid : Module
 {
     /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor input) => Functional.Sigmoid(input);
-
-    /// <summary><c>Sigmoid()</c>.</summary>
-    public override string ToString() => "Sigmoid()";
 }
 
 /// <summary>Hyperbolic tangent, elementwise.</summary>
@@ -119,9 +104,6 @@ public sealed class Tanh : Module
 {
     /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor input) => Functional.Tanh(input);
-
-    /// <summary><c>Tanh()</c>.</summary>
-    public override string ToString() => "Tanh()";
 }
 
 /// <summary>x·sigmoid(x) (Swish), elementwise.</summary>
@@ -129,9 +111,6 @@ public sealed class SiLU : Module
 {
     /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor input) => Functional.Silu(input);
-
-    /// <summary><c>SiLU()</c>.</summary>
-    public override string ToString() => "SiLU()";
 }
 
 /// <summary>x·relu6(x + 3)/6, elementwise (MobileNet v3).</summary>
@@ -139,9 +118,6 @@ public sealed class Hardswish : Module
 {
     /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor input) => Functional.Hardswish(input);
-
-    /// <summary><c>Hardswish()</c>.</summary>
-    public override string ToString() => "Hardswish()";
 }
 
 /// <summary>relu6(x + 3)/6, elementwise (MobileNet v3).</summary>
@@ -149,9 +125,6 @@ public sealed class Hardsigmoid : Module
 {
     /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor input) => Functional.Hardsigmoid(input);
-
-    /// <summary><c>Hardsigmoid()</c>.</summary>
-    public override string ToString() => "Hardsigmoid()";
 }
 
 /// <summary>Softmax along one axis: eˣⁱ / Σⱼ eˣʲ.</summary>

@@ -71,9 +71,6 @@ public sealed class Identity : Module
 {
     /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor input) => input;
-
-    /// <summary><c>Identity()</c>.</summary>
-    public override string ToString() => "Identity()";
 }
 
 /// <summary>

@@ -297,8 +297,8 @@ public abstract class Module : IDisposable
         }
     }
 
-    /// <summary>A one-line description (type and key settings); layers override it.</summary>
-    public override string ToString() => GetType().Name;
+    /// <summary>A one-line description, <c>TypeName()</c>; layers with settings override it to show them.</summary>
+    public override string ToString() => GetType().Name + "()";
 
     private static string Join(string prefix, string name) => prefix.Length == 0 ? name : prefix + "." + name;
 }

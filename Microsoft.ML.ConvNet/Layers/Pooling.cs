@@ -141,9 +141,6 @@ public sealed class GlobalAvgPool2d : Module
         LayerChecks.Rank(this, input, "[N, C, H, W]", 4);
         return LayerChecks.Run(this, input, () => Functional.GlobalAvgPool2d(input));
     }
-
-    /// <summary><c>GlobalAvgPool2d()</c>.</summary>
-    public override string ToString() => "GlobalAvgPool2d()";
 }
 
 /// <summary>Base of the pooling layers with a sliding window: kernel, stride, padding, dilation and ceil mode.</summary>
