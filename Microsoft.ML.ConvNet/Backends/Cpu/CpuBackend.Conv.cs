@@ -234,42 +234,34 @@ public sealed partial class CpuBackend
                 return;
             }
 
-            // Many images: each worker sums its images into its own buffer; the buffers are added into dw at the end.
+            // Many images: a fixed split into one slice of images per core. Slice 0 sums straight into dw, the others
+            // into their own buffers, which are then added in slice order, so the result does not depend on which
+            // thread ran first (same seed, same training run).
             int filterSize = dw.Size;
-            dw.Span.Clear();
-            var gate = new object();
-            Parallel.ForEach(Partitioner.Create(0, g.N, RangeSize(g.N)),
-                () => new FilterPartial(BufferPool.Rent(filterSize)),
-                (range, _, local) =>
+            int slices = Environment.ProcessorCount, images = g.N;
+            var partials = new float[slices - 1][];
+            Parallel.For(0, slices, slice =>
+            {
+                int from = (int)((long)images * slice / slices), to = (int)((long)images * (slice + 1) / slices);
+                if (slice == 0)
                 {
-                    fixed (float* acc = local.Sum)
-                    {
-                        Accumulate(acc, range.Item1, range.Item2, local.Empty, false);
-                    }
-                    local.Empty = false;
-                    return local;
-                },
-                local =>
+                    Accumulate((float*)dwp, from, to, true, false);
+                    return;
+                }
+                var sum = BufferPool.Rent(filterSize);
+                fixed (float* acc = sum)
                 {
-                    if (!local.Empty)
-                    {
-                        lock (gate)
-                        {
-                            var sum = new Span<float>((float*)dwp, filterSize);
-                            TensorPrimitives.Add(sum, local.Sum, sum);
-                        }
-                    }
-                    BufferPool.Return(local.Sum);
-                });
+                    Accumulate(acc, from, to, true, false);
+                }
+                partials[slice - 1] = sum;
+            });
+            var total = new Span<float>((float*)dwp, filterSize);
+            foreach (var sum in partials)
+            {
+                TensorPrimitives.Add(total, sum, total);
+                BufferPool.Return(sum);
+            }
         }
-    }
-
-    /// <summary>A worker's running filter-gradient sum.</summary>
-    private sealed class FilterPartial(float[] sum)
-    {
-        public float[] Sum { get; } = sum;
-
-        public bool Empty { get; set; } = true;
     }
 
     /// <summary>Size (floats) of the column-matrix slice backward-data works through at a time (512 KiB, half of L2).</summary>
