@@ -70,7 +70,7 @@ public sealed class ConvNetPipelineTests
         var trainer = ml.MulticlassClassification.Trainers.ConvNet(Tiny(1));
         var e = Assert.ThrowsExactly<SchemaMismatchException>(() => trainer.Fit(new NoReadView(text.Schema)));
         Assert.AreEqual("Label", e.ColumnName);
-        StringAssert.Contains(e.Message, "expected Key, got String");
+        StringAssert.Contains(e.Message, "expected Key or Boolean, got String");
 
         var variable = ml.Data.LoadFromEnumerable([new VariableRow { Label = 1, Pixels = new float[784] }]);
         var missing = ml.MulticlassClassification.Trainers.ConvNet(new ConvNetTrainer.Options { FeatureColumnName = "Features" });
@@ -108,6 +108,80 @@ public sealed class ConvNetPipelineTests
 
         var e = Assert.ThrowsExactly<SchemaMismatchException>(() => ml.BinaryClassification.Evaluate(ml.Data.LoadFromFashionMnist(FashionMnistTests.BundledFolder(), DatasetSplit.Test, new FashionMnistOptions { Limit = 10 })));
         StringAssert.Contains(e.Message, "two categories");
+    }
+
+    public sealed class BoolRow
+    {
+        public bool Label { get; set; }
+
+        [VectorType(1, 28, 28)]
+        public float[] Pixels { get; set; } = [];
+    }
+
+    public sealed class BoolPrediction
+    {
+        public bool Label { get; set; }
+
+        public bool PredictedBool { get; set; }
+
+        public float[] Score { get; set; } = [];
+    }
+
+    private static BoolRow[] BoolRows(ImageDataset twoClass) =>
+        [.. Enumerable.Range(0, twoClass.Count).Select(i => new BoolRow { Label = twoClass.Labels[i] == 1, Pixels = twoClass.GetImage(i).ToArray() })];
+
+    [TestMethod]
+    [Timeout(60_000, CooperativeCancellation = true)]
+    public void BooleanLabelTrainsThroughTheBinaryCatalogAndEvaluatesWithTrueAsPositive()
+    {
+        // T-shirt/top (false) against Trouser (true), with a Boolean label as ML.NET's binary trainers take.
+        var ml = new ConvNetContext(2);
+        var train = ml.Data.LoadFromEnumerable(BoolRows(TwoClass(Fashion(DatasetSplit.Train, 1500))));
+        var testRows = BoolRows(TwoClass(Fashion(DatasetSplit.Test, 500)));
+        var test = ml.Data.LoadFromEnumerable(testRows);
+        var pipeline = ml.BinaryClassification.Trainers.ConvNet(Tiny(1))
+            .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedBool", "PredictedLabel"));
+        Assert.AreEqual(BooleanDataViewType.Instance, pipeline.GetOutputSchema(train.Schema)["PredictedBool"].Type, "checked before training");
+        using var model = pipeline.Fit(train);
+        var classifier = model.OfType<ConvNetTransformer>().Single();
+        CollectionAssert.AreEqual(new[] { "False", "True" }, classifier.ClassNames.ToArray());
+
+        var scored = model.Transform(test);
+        var metrics = ml.BinaryClassification.Evaluate(scored);
+        Console.WriteLine($"AUC {metrics.AreaUnderRocCurve:F4}, accuracy {metrics.Accuracy:F4}, F1 {metrics.F1Score:F4}");
+        Assert.IsGreaterThan(0.9, metrics.AreaUnderRocCurve);
+
+        // The same numbers from the calculator: true is positive, Score[1] is p(true); PredictedBool is Score[1] > 0.5.
+        var rows = ml.Data.CreateEnumerable<BoolPrediction>(scored, reuseRowObject: false).ToList();
+        var expected = Microsoft.ML.ConvNet.Evaluation.BinaryMetricsCalculator.Compute([.. rows.Select(r => r.Label)], [.. rows.Select(r => r.Score[1])]);
+        Assert.AreEqual(expected.Accuracy, metrics.Accuracy);
+        Assert.AreEqual(expected.AreaUnderRocCurve, metrics.AreaUnderRocCurve);
+        Assert.AreEqual(expected.F1Score, metrics.F1Score);
+        Assert.AreEqual(expected.PositivePrecision, metrics.PositivePrecision);
+        Assert.AreEqual(expected.PositiveRecall, metrics.PositiveRecall);
+        CollectionAssert.AreEqual(testRows.Select(r => r.Label).ToArray(), rows.Select(r => r.Label).ToArray());
+        foreach (var r in rows)
+        {
+            Assert.AreEqual(r.Score[1] > r.Score[0], r.PredictedBool);
+        }
+        var multi = ml.MulticlassClassification.Evaluate(scored);
+        Assert.AreEqual(multi.MicroAccuracy, metrics.Accuracy, 1e-12, "a Boolean label evaluates as two classes too");
+
+        // The Boolean key values survive saving.
+        using var stream = new MemoryStream();
+        ml.Model.Save(model, train.Schema, stream);
+        stream.Position = 0;
+        var loaded = ml.Model.Load(stream, out _);
+        using (loaded as IDisposable)
+        {
+            var again = ml.Data.CreateEnumerable<BoolPrediction>(loaded.Transform(test), reuseRowObject: false).ToList();
+            CollectionAssert.AreEqual(rows.Select(r => r.PredictedBool).ToArray(), again.Select(r => r.PredictedBool).ToArray());
+        }
+
+        // The binary catalog's trainer refuses a label of more than two classes, naming it, before reading any data.
+        var tenClasses = ml.Data.LoadFromImageDataset(Fashion(DatasetSplit.Test, 20));
+        var e = Assert.ThrowsExactly<SchemaMismatchException>(() => ml.BinaryClassification.Trainers.ConvNet(Tiny(1)).Fit(new NoReadView(tenClasses.Schema)));
+        Assert.AreEqual("Schema mismatch for input column 'Label': expected Boolean or Key of 2 categories (a two-class label), got Key<UInt32, 0-9>", e.Message);
     }
 
     [TestMethod]

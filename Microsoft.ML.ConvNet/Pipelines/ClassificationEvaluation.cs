@@ -33,7 +33,7 @@ public sealed partial class MulticlassClassificationCatalog
 {
     /// <summary>
     /// Evaluates scored data (ML.NET's <c>MulticlassClassificationCatalog.Evaluate</c>): the label is a key of K
-    /// categories, the score a Vector&lt;Single, K&gt; of class probabilities (as <c>ConvNet</c> writes), and the predicted
+    /// categories (or a Boolean: K = 2, false first), the score a Vector&lt;Single, K&gt; of class probabilities (as <c>ConvNet</c> writes), and the predicted
     /// label a key column (checked; the predicted class is recomputed as the most probable one, the lowest index on
     /// ties). Rows with a missing label (key 0) are skipped. The values are those of
     /// <see cref="MulticlassMetricsCalculator.Compute"/>; <paramref name="topKPredictionCount"/> 0 computes top-1 only.
@@ -52,8 +52,8 @@ public sealed partial class MulticlassClassificationCatalog
     internal static (int[] Labels, float[] Scores, string[] ClassNames) ReadScored(IDataView data, string label, string score, string? predicted, string op)
     {
         var schema = data.Schema;
-        var lc = SchemaMismatchException.Require(schema, label, "Key", t => t is KeyDataViewType { Count: > 0 });
-        int k = (int)((KeyDataViewType)lc.Type).Count;
+        var lc = SchemaMismatchException.Require(schema, label, "Key or Boolean", t => t is KeyDataViewType { Count: > 0 } or BooleanDataViewType);
+        int k = lc.Type is KeyDataViewType keyType ? (int)keyType.Count : 2;
         var sc = SchemaMismatchException.Require(schema, score, $"Vector<Single, {k}>",
             t => t is VectorDataViewType { Size: var n, ItemType: var it } && n == k && it == NumberDataViewType.Single);
         if (predicted != null)
@@ -64,7 +64,7 @@ public sealed partial class MulticlassClassificationCatalog
         var scores = new List<float>();
         using (var cursor = data.GetRowCursor([lc, sc]))
         {
-            var lg = cursor.GetGetter<uint>(lc);
+            var lg = ConvNetTrainer.LabelKeyGetter(cursor, lc);
             var sg = cursor.GetGetter<float[]>(sc);
             uint key = 0;
             float[] s = new float[k];
@@ -90,7 +90,7 @@ public sealed partial class MulticlassClassificationCatalog
     /// <summary>
     /// Cross-validates <paramref name="estimator"/> (ML.NET's <c>CrossValidate</c>): the rows are read into memory once,
     /// dealt into <paramref name="numberOfFolds"/> folds by <see cref="CrossValidation.Folds"/> (stratified on
-    /// <paramref name="labelColumnName"/> when it is a key column of <paramref name="data"/>), and for each fold the
+    /// <paramref name="labelColumnName"/> when it is a key or Boolean column of <paramref name="data"/>), and for each fold the
     /// estimator is fitted on the other folds and evaluated with <see cref="Evaluate"/> on it.
     /// </summary>
     /// <param name="data">The rows.</param>
@@ -108,11 +108,11 @@ public sealed partial class MulticlassClassificationCatalog
         var mem = InMemoryDataView.Materialize(data);
         int count = (int)mem.GetRowCount()!.Value;
         int[]? strata = null;
-        if (mem.Schema.GetColumnOrNull(labelColumnName) is { Type: KeyDataViewType } lc)
+        if (mem.Schema.GetColumnOrNull(labelColumnName) is { Type: KeyDataViewType or BooleanDataViewType } lc)
         {
             strata = new int[count];
             using var cursor = mem.GetRowCursor([lc]);
-            var g = cursor.GetGetter<uint>(lc);
+            var g = ConvNetTrainer.LabelKeyGetter(cursor, lc);
             uint key = 0;
             for (int i = 0; cursor.MoveNext(); i++)
             {
@@ -156,24 +156,46 @@ public sealed partial class MulticlassClassificationCatalog
 public sealed partial class BinaryClassificationCatalog
 {
     /// <summary>
-    /// Evaluates a two-class classifier scored like a multiclass one (the <c>ConvNet</c> trainer on a two-category key
-    /// label): the label is a key of 2 categories, key 2 (the second key value) being the positive class, and the score
-    /// a Vector&lt;Single, 2&gt; of probabilities whose second item is the probability of the positive class. Rows with a
-    /// missing label are skipped. A row is predicted positive when that probability exceeds <paramref name="threshold"/>.
-    /// The values are those of <see cref="BinaryMetricsCalculator.Compute"/>.
+    /// Evaluates a two-class classifier scored like a multiclass one (the <c>ConvNet</c> trainer, from either catalog,
+    /// on a two-class label). The label is a Boolean (true is the positive class, as in ML.NET) or a key of 2
+    /// categories (key 2, the second key value, is the positive class: with <c>MapValueToKey</c>, order the keys so, e.g.
+    /// with <see cref="KeyOrdinality.ByValue"/>). The score is a Vector&lt;Single, 2&gt; of probabilities whose second item
+    /// is the probability of the positive class. Rows with a missing key label (key 0) are skipped. A row is predicted
+    /// positive when that probability exceeds <paramref name="threshold"/>. The values are those of
+    /// <see cref="BinaryMetricsCalculator.Compute"/>.
     /// </summary>
-    /// <exception cref="SchemaMismatchException">The label is not a key of 2 categories, or the score not a Vector&lt;Single, 2&gt;.</exception>
+    /// <exception cref="SchemaMismatchException">The label is not a Boolean or a key of 2 categories, or the score not a Vector&lt;Single, 2&gt;.</exception>
     public BinaryClassificationMetrics Evaluate(IDataView data, string labelColumnName = "Label", string scoreColumnName = "Score", float threshold = 0.5f)
     {
         ArgumentNullException.ThrowIfNull(data);
-        SchemaMismatchException.Require(data.Schema, labelColumnName, "Key<UInt32, 0-1> (two categories)", t => t is KeyDataViewType { Count: 2 });
-        var (labels, scores, _) = MulticlassClassificationCatalog.ReadScored(data, labelColumnName, scoreColumnName, null, "Evaluate");
-        var positive = labels.Select(l => l == 1).ToArray();
-        var probabilities = new float[labels.Length];
-        for (int i = 0; i < probabilities.Length; i++)
+        var lc = SchemaMismatchException.Require(data.Schema, labelColumnName, "Boolean or Key<UInt32, 0-1> (two categories)",
+            t => t is BooleanDataViewType or KeyDataViewType { Count: 2 });
+        var sc = SchemaMismatchException.Require(data.Schema, scoreColumnName, "Vector<Single, 2>",
+            t => t is VectorDataViewType { Size: 2, ItemType: var it } && it == NumberDataViewType.Single);
+        var positive = new List<bool>();
+        var probabilities = new List<float>();
+        using (var cursor = data.GetRowCursor([lc, sc]))
         {
-            probabilities[i] = scores[2 * i + 1];
+            var lg = ConvNetTrainer.LabelKeyGetter(cursor, lc);
+            var sg = cursor.GetGetter<float[]>(sc);
+            uint key = 0;
+            float[] s = new float[2];
+            while (cursor.MoveNext())
+            {
+                lg(ref key);
+                if (key == 0)
+                {
+                    continue;
+                }
+                sg(ref s);
+                positive.Add(key == 2);
+                probabilities.Add(s[1]);
+            }
         }
-        return BinaryMetricsCalculator.Compute(positive, probabilities, threshold);
+        if (positive.Count == 0)
+        {
+            throw new ArgumentException($"Evaluate: the data has no rows with a label in '{labelColumnName}'.", nameof(data));
+        }
+        return BinaryMetricsCalculator.Compute([.. positive], [.. probabilities], threshold);
     }
 }

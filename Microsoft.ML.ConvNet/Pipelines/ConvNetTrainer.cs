@@ -28,19 +28,30 @@ public enum ConvNetOptimizer
 /// <summary>
 /// Trains a convolutional network classifier on an image column (ML.NET-style trainer; see
 /// <see cref="MulticlassClassificationCatalog.MulticlassClassificationTrainers.ConvNet"/>). The label is a key column
-/// (use <c>MapValueToKey</c> first when it is not); the features are a vector of Single of known shape [C, H, W] (as
-/// written by <c>ExtractPixels</c> or <c>LoadFromFashionMnist</c>). Two-class problems use the same trainer (a
-/// two-output network with softmax). <see cref="Fit"/> checks the schema before reading any data, reads the rows into
-/// memory once, and trains with <see cref="Trainer.Fit"/>. Rows whose label is missing (key 0) are skipped.
+/// (use <c>MapValueToKey</c> first when it is not) or a Boolean column; the features are a vector of Single of known
+/// shape [C, H, W] (as written by <c>ExtractPixels</c> or <c>LoadFromFashionMnist</c>). <see cref="Fit"/> checks the
+/// schema before reading any data, reads the rows into memory once, and trains with <see cref="Trainer.Fit"/>. Rows
+/// whose label is missing (key 0) are skipped.
+/// <para>
+/// Two-class problems use the same trainer (a two-output network with softmax; also reachable as
+/// <see cref="BinaryClassificationCatalog.BinaryClassificationTrainers.ConvNet"/>, which insists on two classes). A
+/// Boolean label, as ML.NET's binary trainers take, is class 1 for false and class 2 for true, so <c>Score</c> is
+/// [p(false), p(true)] and <c>PredictedLabel</c> a key whose values are false and true (<c>MapKeyToValue</c> turns it
+/// back into a Boolean). <see cref="BinaryClassificationCatalog.Evaluate"/> then takes the scored data as it is, true
+/// being the positive class; with a two-category key label, key 2 is the positive class.
+/// </para>
 /// </summary>
 public sealed class ConvNetTrainer : IEstimator<ConvNetTransformer>
 {
     private readonly ConvNetContext _context;
 
-    internal ConvNetTrainer(ConvNetContext context, Options options)
+    private readonly bool _twoClassOnly;
+
+    internal ConvNetTrainer(ConvNetContext context, Options options, bool twoClassOnly = false)
     {
         ArgumentNullException.ThrowIfNull(options);
         _context = context;
+        _twoClassOnly = twoClassOnly;
         TrainerOptions = options;
         Validate(options);
     }
@@ -51,7 +62,7 @@ public sealed class ConvNetTrainer : IEstimator<ConvNetTransformer>
     /// <summary>Settings of <see cref="ConvNetTrainer"/> (names as in ML.NET's image classification trainer where they exist).</summary>
     public sealed class Options
     {
-        /// <summary>The label column, a key (default "Label").</summary>
+        /// <summary>The label column, a key or a Boolean (default "Label").</summary>
         public string LabelColumnName { get; set; } = "Label";
 
         /// <summary>The features column, a vector of Single of known shape [C, H, W] (default "Pixels").</summary>
@@ -140,7 +151,7 @@ public sealed class ConvNetTrainer : IEstimator<ConvNetTransformer>
     /// <summary>Checks the label and features columns of <paramref name="schema"/>; returns them.</summary>
     internal static (DataViewSchema.Column Label, DataViewSchema.Column Features, int[] Shape) CheckSchema(DataViewSchema schema, string label, string features)
     {
-        var l = SchemaMismatchException.Require(schema, label, "Key", t => t is KeyDataViewType);
+        var l = SchemaMismatchException.Require(schema, label, "Key or Boolean", t => t is KeyDataViewType or BooleanDataViewType);
         var f = SchemaMismatchException.Require(schema, features, "Vector<Single> of known shape [C, H, W]",
             t => t is VectorDataViewType { ItemType: NumberDataViewType n, IsKnownSize: true } v && n == NumberDataViewType.Single && v.Dimensions.Count == 3);
         return (l, f, [.. ((VectorDataViewType)f.Type).Dimensions]);
@@ -151,12 +162,37 @@ public sealed class ConvNetTrainer : IEstimator<ConvNetTransformer>
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
         var (label, _, _) = CheckSchema(inputSchema, TrainerOptions.LabelColumnName, TrainerOptions.FeatureColumnName);
+        var classes = Classes(label);
+        CheckClassCount(label, classes.Count, known: classes.Count > 0);
+        return ConvNetTransformer.OutputSchema(inputSchema, classes.Count, classes.ValueType, classes.Values);
+    }
+
+    /// <summary>
+    /// The categories of label column <paramref name="label"/>: a key's count (0 when not yet known) with its key values
+    /// (null when it has none, or not as many as categories); a Boolean's two categories false and true.
+    /// </summary>
+    internal static (int Count, PrimitiveDataViewType? ValueType, Array? Values) Classes(DataViewSchema.Column label)
+    {
+        if (label.Type is BooleanDataViewType)
+        {
+            return (2, BooleanDataViewType.Instance, new[] { false, true });
+        }
         int k = (int)((KeyDataViewType)label.Type).Count;
         var keyType = label.Annotations.GetAnnotationType(AnnotationUtils.Kinds.KeyValues) as VectorDataViewType;
         var keyValues = keyType != null && k > 0 ? ReadKeyValues(label, keyType) : null;
-        return keyValues?.Length == k
-            ? ConvNetTransformer.OutputSchema(inputSchema, k, keyType!.ItemType, keyValues)
-            : ConvNetTransformer.OutputSchema(inputSchema, k, null, null);
+        return keyValues?.Length == k ? (k, keyType!.ItemType, keyValues) : (k, null, null);
+    }
+
+    private void CheckClassCount(DataViewSchema.Column label, int count, bool known)
+    {
+        if (_twoClassOnly && known && count != 2)
+        {
+            throw new SchemaMismatchException(label.Name, "Boolean or Key of 2 categories (a two-class label)", label.Type);
+        }
+        if (known && count < 2)
+        {
+            throw new SchemaMismatchException(label.Name, "Key of at least 2 categories", label.Type);
+        }
     }
 
     /// <summary>Checks the schema, reads the rows, builds and trains the network, and returns the transformer owning it.</summary>
@@ -168,13 +204,18 @@ public sealed class ConvNetTrainer : IEstimator<ConvNetTransformer>
         var (labelCol, _, shape) = CheckSchema(input.Schema, o.LabelColumnName, o.FeatureColumnName);
         if (o.ValidationSet is { } vs)
         {
-            CheckSchema(vs.Schema, o.LabelColumnName, o.FeatureColumnName);
+            var (vl, _, vshape) = CheckSchema(vs.Schema, o.LabelColumnName, o.FeatureColumnName);
+            if (!vl.Type.Equals(labelCol.Type) || !vshape.SequenceEqual(shape))
+            {
+                var vf = vs.Schema[o.FeatureColumnName];
+                bool labelDiffers = !vl.Type.Equals(labelCol.Type);
+                throw new SchemaMismatchException(labelDiffers ? vl.Name : vf.Name,
+                    labelDiffers ? $"{labelCol.Type} (as in the training data)" : $"{input.Schema[o.FeatureColumnName].Type} (as in the training data)",
+                    labelDiffers ? vl.Type : vf.Type, "validation");
+            }
         }
-        int classes = (int)((KeyDataViewType)labelCol.Type).Count;
-        if (classes < 2)
-        {
-            throw new SchemaMismatchException(o.LabelColumnName, "Key of at least 2 categories", labelCol.Type);
-        }
+        var (classes, keyValueType, keyValues) = Classes(labelCol);
+        CheckClassCount(labelCol, classes, known: true);
         var classNames = KeyNames(labelCol, classes);
         int seed = o.Seed ?? _context.NextSeed();
         var train = Read(input, o.LabelColumnName, o.FeatureColumnName, shape, classNames, "training");
@@ -210,9 +251,7 @@ public sealed class ConvNetTrainer : IEstimator<ConvNetTransformer>
                 CancellationToken = o.CancellationToken,
             });
             model.Eval();
-            var keyType = labelCol.Annotations.GetAnnotationType(AnnotationUtils.Kinds.KeyValues) as VectorDataViewType;
-            var keyValues = keyType != null ? ReadKeyValues(labelCol, keyType) : null;
-            return new ConvNetTransformer(model, o.FeatureColumnName, shape, classes, keyValues?.Length == classes ? keyType!.ItemType : null, keyValues?.Length == classes ? keyValues : null,
+            return new ConvNetTransformer(model, o.FeatureColumnName, shape, classes, keyValueType, keyValues,
                 o.ModelFactory == null ? new ModelArchitecture { Name = o.Architecture, Options = new() { ["NumClasses"] = classes, ["InputChannels"] = shape[0], ["SmallInput"] = o.SmallInput } } : null,
                 history);
         }
@@ -232,9 +271,29 @@ public sealed class ConvNetTrainer : IEstimator<ConvNetTransformer>
         _ => throw new ArgumentOutOfRangeException(nameof(o), $"Unknown optimizer {o.Optimizer}."),
     };
 
+    /// <summary>A getter of the label as a key: a key column as it is, a Boolean as 1 (false) or 2 (true).</summary>
+    internal static ValueGetter<uint> LabelKeyGetter(DataViewRow row, DataViewSchema.Column label)
+    {
+        if (label.Type is not BooleanDataViewType)
+        {
+            return row.GetGetter<uint>(label);
+        }
+        var g = row.GetGetter<bool>(label);
+        bool v = false;
+        return (ref uint key) =>
+        {
+            g(ref v);
+            key = v ? 2u : 1u;
+        };
+    }
+
     /// <summary>The names of the categories of key column <paramref name="label"/> (their values as text, or "1".."K").</summary>
     internal static string[] KeyNames(DataViewSchema.Column label, int count)
     {
+        if (label.Type is BooleanDataViewType)
+        {
+            return [bool.FalseString, bool.TrueString];
+        }
         if (label.Annotations.GetAnnotationType(AnnotationUtils.Kinds.KeyValues) is VectorDataViewType vt)
         {
             var values = ReadKeyValues(label, vt);
@@ -270,7 +329,7 @@ public sealed class ConvNetTrainer : IEstimator<ConvNetTransformer>
         var labels = new List<int>();
         using (var cursor = data.GetRowCursor([lc, fc]))
         {
-            var lg = cursor.GetGetter<uint>(lc);
+            var lg = LabelKeyGetter(cursor, lc);
             var fg = cursor.GetGetter<float[]>(fc);
             uint key = 0;
             float[] pixels = new float[size];
@@ -299,6 +358,22 @@ public sealed class ConvNetTrainer : IEstimator<ConvNetTransformer>
             throw new ArgumentException($"ConvNetTrainer: the {what} data has no rows with a label.", nameof(data));
         }
         return new ImageDataset([.. images], new Shape(shape), [.. labels], classNames);
+    }
+}
+
+/// <summary>The ConvNet trainer in the binary catalog.</summary>
+public sealed partial class BinaryClassificationCatalog
+{
+    public sealed partial class BinaryClassificationTrainers
+    {
+        /// <summary>
+        /// A trainer of a two-class convolutional network classifier: the same <see cref="ConvNetTrainer"/> as the
+        /// multiclass catalog's, which refuses a label that is not a Boolean or a key of two categories. A Boolean label
+        /// gives <c>Score</c> = [p(false), p(true)] and a <c>PredictedLabel</c> key whose values are false and true;
+        /// evaluate with <see cref="BinaryClassificationCatalog.Evaluate"/>.
+        /// </summary>
+        /// <exception cref="NotSupportedException">The options ask for a CUDA device.</exception>
+        public ConvNetTrainer ConvNet(ConvNetTrainer.Options? options = null) => new(Context, options ?? new ConvNetTrainer.Options(), twoClassOnly: true);
     }
 }
 

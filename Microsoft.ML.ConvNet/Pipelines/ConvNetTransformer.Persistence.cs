@@ -75,7 +75,7 @@ public sealed partial class ConvNetTransformer : IPersistableTransformer
             {
                 model.LoadStateDict(tensors.ToDictionary(p => p.Key, p => p.Value.Values), tensors.ToDictionary(p => p.Key, p => p.Value.Shape));
             }
-            catch (Exception e) when (e is ArgumentException or InvalidOperationException or KeyNotFoundException)
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException or KeyNotFoundException or InvalidDataException)
             {
                 throw new InvalidDataException($"{context.Source}: the tensors of the {name} network do not fit it: {e.Message}", e);
             }

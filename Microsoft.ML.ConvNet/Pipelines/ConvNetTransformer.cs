@@ -189,7 +189,9 @@ public sealed partial class ConvNetTransformer : ITransformer, IDisposable
                 {
                     ahead = source.GetRowCursor([source.Schema[owner.FeatureColumnName]]);
                 }
-                return new Cursor(owner, schema, main, ahead, active, scoreIndex, predIndex);
+                // Batches never exceed the rows there are: a one-row source (a prediction engine) gets one-sample buffers.
+                int capacity = source.GetRowCount() is long n ? (int)Math.Clamp(n, 1, BatchSize) : BatchSize;
+                return new Cursor(owner, schema, main, ahead, active, scoreIndex, predIndex, capacity);
             }
             catch
             {
@@ -209,6 +211,7 @@ public sealed partial class ConvNetTransformer : ITransformer, IDisposable
         private readonly HashSet<int> _active;
         private readonly int _scoreIndex;
         private readonly int _predIndex;
+        private readonly int _capacity;
         private readonly float[] _batchFeatures;
         private readonly float[] _batchScores;
         private float[] _sample;
@@ -216,7 +219,7 @@ public sealed partial class ConvNetTransformer : ITransformer, IDisposable
         private long _batchStart;
         private int _batchCount;
 
-        public Cursor(ConvNetTransformer owner, DataViewSchema schema, DataViewRowCursor main, DataViewRowCursor? ahead, HashSet<int> active, int scoreIndex, int predIndex)
+        public Cursor(ConvNetTransformer owner, DataViewSchema schema, DataViewRowCursor main, DataViewRowCursor? ahead, HashSet<int> active, int scoreIndex, int predIndex, int capacity)
         {
             _owner = owner;
             _schema = schema;
@@ -225,10 +228,11 @@ public sealed partial class ConvNetTransformer : ITransformer, IDisposable
             _active = active;
             _scoreIndex = scoreIndex;
             _predIndex = predIndex;
+            _capacity = capacity;
             int size = owner.InputShape[0] * owner.InputShape[1] * owner.InputShape[2];
             _sample = new float[size];
-            _batchFeatures = ahead == null ? [] : new float[BatchSize * size];
-            _batchScores = ahead == null ? [] : new float[BatchSize * owner.ClassCount];
+            _batchFeatures = ahead == null ? [] : new float[capacity * size];
+            _batchScores = ahead == null ? [] : new float[capacity * owner.ClassCount];
             _features = ahead?.GetGetter<float[]>(ahead.Schema[owner.FeatureColumnName]);
         }
 
@@ -260,7 +264,7 @@ public sealed partial class ConvNetTransformer : ITransformer, IDisposable
                 _batchStart += _batchCount;
                 int size = _sample.Length;
                 int n = 0;
-                while (n < BatchSize && _ahead!.MoveNext())
+                while (n < _capacity && _ahead!.MoveNext())
                 {
                     _features!(ref _sample);
                     if (_sample.Length != size)

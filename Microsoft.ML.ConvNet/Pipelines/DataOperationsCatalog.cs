@@ -78,11 +78,17 @@ public sealed partial class DataOperationsCatalog
         where TRow : class, new()
     {
         ArgumentNullException.ThrowIfNull(data);
+        return Enumerate<TRow>(data, Bind<TRow>(data.Schema, ignoreMissingColumns), reuseRowObject);
+    }
+
+    /// <summary>The writable members of <typeparamref name="TRow"/> and the columns of <paramref name="schema"/> they read; throws on a missing or mistyped column.</summary>
+    internal static List<(RowTypeMember Member, DataViewSchema.Column Column)> Bind<TRow>(DataViewSchema schema, bool ignoreMissingColumns)
+    {
         var members = RowTypeMember.Of(typeof(TRow), forWriting: true);
         var bound = new List<(RowTypeMember Member, DataViewSchema.Column Column)>();
         foreach (var m in members)
         {
-            var col = data.Schema.GetColumnOrNull(m.Name);
+            var col = schema.GetColumnOrNull(m.Name);
             if (col == null)
             {
                 if (ignoreMissingColumns)
@@ -99,7 +105,15 @@ public sealed partial class DataOperationsCatalog
             }
             bound.Add((m, c));
         }
-        return Enumerate<TRow>(data, bound, reuseRowObject);
+        return bound;
+    }
+
+    /// <summary>A function that, given a row (cursor), returns a setter of <paramref name="member"/> from <paramref name="column"/>; the reflection is done once, here.</summary>
+    internal static Func<DataViewRow, Action<object>> SetterFactory(RowTypeMember member, DataViewSchema.Column column)
+    {
+        var setter = typeof(DataOperationsCatalog).GetMethod(nameof(Setter), BindingFlags.NonPublic | BindingFlags.Static)!.MakeGenericMethod(member.ValueType);
+        var make = setter.CreateDelegate<Func<DataViewRow, RowTypeMember, DataViewSchema.Column, Action<object>>>();
+        return row => make(row, member, column);
     }
 
     private static IEnumerable<TRow> Enumerate<TRow>(IDataView data, List<(RowTypeMember Member, DataViewSchema.Column Column)> bound, bool reuse)
@@ -123,8 +137,7 @@ public sealed partial class DataOperationsCatalog
     }
 
     private static Action<object> MakeSetter(DataViewRow row, RowTypeMember member, DataViewSchema.Column column) =>
-        (Action<object>)typeof(DataOperationsCatalog).GetMethod(nameof(Setter), BindingFlags.NonPublic | BindingFlags.Static)!
-            .MakeGenericMethod(member.ValueType).Invoke(null, [row, member, column])!;
+        SetterFactory(member, column)(row);
 
     private static Action<object> Setter<T>(DataViewRow row, RowTypeMember member, DataViewSchema.Column column)
     {
