@@ -113,6 +113,9 @@ public sealed class ConvNetTrainer : IEstimator<ConvNetTransformer>
         /// <summary>Called after every epoch with its report.</summary>
         public Action<EpochReport>? MetricsCallback { get; set; }
 
+        /// <summary>Called after every training step with its report (batch index, count, running loss and accuracy), e.g. to drive a progress bar.</summary>
+        public Action<BatchReport>? BatchCallback { get; set; }
+
         /// <summary>The device (default <see cref="Device.Auto"/>, the CPU for now; CUDA is refused with <see cref="NotSupportedException"/>).</summary>
         public Device Device { get; set; } = Device.Auto;
 
@@ -248,6 +251,7 @@ public sealed class ConvNetTrainer : IEstimator<ConvNetTransformer>
                 EarlyStopping = o.EarlyStopping,
                 CheckpointFolder = o.WorkspaceFolder,
                 EpochCompleted = o.MetricsCallback,
+                BatchCompleted = o.BatchCallback,
                 CancellationToken = o.CancellationToken,
             });
             model.Eval();
