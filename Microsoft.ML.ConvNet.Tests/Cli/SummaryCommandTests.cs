@@ -70,6 +70,7 @@ public sealed class SummaryCommandTests
     [DataRow("summary --arch lenet5 --classes 0", "--classes")]
     [DataRow("summary --arch lenet5 --input 1x8x8 --classes 10", "1x8x8")]
     [DataRow("summary --bogus x", "--bogus")]
+    [DataRow("summary --arch lenet5 --input 1x32x32 --device tpu", "--device tpu")]
     [DataRow("", "command")]
     public void UsageErrors_GoToStderrWithExitCode2(string commandLine, string expectedInMessage)
     {
@@ -77,5 +78,24 @@ public sealed class SummaryCommandTests
         Assert.AreEqual(2, code, $"stdout: {stdout}\nstderr: {stderr}");
         StringAssert.Contains(stderr, expectedInMessage);
         Assert.AreEqual(string.Empty, stdout);
+    }
+
+    [TestMethod]
+    public void DeviceOptionRunsOnTheCpuOrExplainsWhyCudaIsUnavailable()
+    {
+        var (code, stdout, stderr) = Run("summary", "--arch", "lenet5", "--input", "1x32x32", "--classes", "10", "--device", "cpu");
+        Assert.AreEqual(0, code, stderr);
+        StringAssert.Contains(stdout, "Conv2d");
+        var (cudaCode, cudaOut, cudaErr) = Run("summary", "--arch", "lenet5", "--input", "1x32x32", "--classes", "10", "--device", "cuda:0");
+        if (Microsoft.ML.ConvNet.Backends.Cuda.CudaBackend.Availability.IsAvailable)
+        {
+            Assert.AreEqual(0, cudaCode, cudaErr);
+            Assert.AreEqual(stdout, cudaOut, "the same table on the GPU");
+        }
+        else
+        {
+            Assert.AreEqual(2, cudaCode);
+            StringAssert.Contains(cudaErr, "--device cuda:0: " + Microsoft.ML.ConvNet.Backends.Cuda.CudaBackend.Availability.Reason!.Split('\n')[0]);
+        }
     }
 }

@@ -85,9 +85,11 @@ public sealed class ConvNetPipelineTests
         var chain = ml.Transforms.Conversion.MapValueToKey("Key", "Label").Append(trainer);
         Assert.ThrowsExactly<SchemaMismatchException>(() => chain.Fit(new NoReadView(text.Schema)));
 
-        var cuda = new ConvNetTrainer.Options { Device = Device.Cuda() };
-        var ne = Assert.ThrowsExactly<NotSupportedException>(() => ml.MulticlassClassification.Trainers.ConvNet(cuda));
-        StringAssert.Contains(ne.Message, "cuda:0");
+        // bf16 autocast needs a GPU: refused up front on the CPU. A CUDA device is accepted (initialised when training starts).
+        var bf16 = new ConvNetTrainer.Options { Device = Device.Cpu, MixedPrecision = MixedPrecision.BFloat16 };
+        var ne = Assert.ThrowsExactly<NotSupportedException>(() => ml.MulticlassClassification.Trainers.ConvNet(bf16));
+        StringAssert.Contains(ne.Message, "BFloat16 needs a CUDA device, got cpu");
+        Assert.IsNotNull(ml.MulticlassClassification.Trainers.ConvNet(new ConvNetTrainer.Options { Device = Device.Cuda() }));
     }
 
     [TestMethod]

@@ -1,4 +1,5 @@
 using Microsoft.ML.ConvNet.Backends.Cpu;
+using Microsoft.ML.ConvNet.Backends.Cuda;
 
 namespace Microsoft.ML.ConvNet.Backends;
 
@@ -18,8 +19,11 @@ public readonly record struct Device(DeviceType Type, int Index = 0)
     /// <summary>The CPU.</summary>
     public static Device Cpu { get; } = new(DeviceType.Cpu);
 
-    /// <summary>The best available device; CPU until a GPU backend is present.</summary>
-    public static Device Auto => Cpu;
+    /// <summary>
+    /// The best available device: <c>cuda:0</c> when a GPU and the CUDA libraries are usable, else the CPU. Probed once
+    /// per process; never throws. <see cref="CudaBackend.Availability"/> tells why CUDA was not chosen.
+    /// </summary>
+    public static Device Auto => CudaBackend.Availability.IsAvailable ? Cuda(0) : Cpu;
 
     /// <summary>GPU number <paramref name="index"/>.</summary>
     public static Device Cuda(int index = 0) => new(DeviceType.Cuda, index);
@@ -28,8 +32,34 @@ public readonly record struct Device(DeviceType Type, int Index = 0)
     public IBackend Backend => Type switch
     {
         DeviceType.Cpu => CpuBackend.Instance,
-        _ => throw new NotSupportedException($"Device {this} has no backend in this build; use Device.Cpu."),
+        DeviceType.Cuda => CudaBackend.Get(Index),
+        _ => throw new NotSupportedException($"Device {this} has no backend."),
     };
+
+    /// <summary>Parses "cpu", "cuda", "cuda:N" or "auto" (case-insensitive); errors list the accepted forms.</summary>
+    public static Device Parse(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        string t = text.Trim().ToLowerInvariant();
+        if (t == "cpu")
+        {
+            return Cpu;
+        }
+        if (t == "auto")
+        {
+            return Auto;
+        }
+        if (t == "cuda" || t == "gpu")
+        {
+            return Cuda(0);
+        }
+        if (t.StartsWith("cuda:", StringComparison.Ordinal)
+            && int.TryParse(t.AsSpan(5), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int index))
+        {
+            return Cuda(index);
+        }
+        throw new FormatException($"Unknown device '{text}'; expected cpu, cuda, cuda:N or auto.");
+    }
 
     /// <inheritdoc/>
     public override string ToString() => Type == DeviceType.Cpu ? "cpu" : $"cuda:{Index}";

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.ML.ConvNet.Backends;
 using Microsoft.ML.ConvNet.Backends.Cpu;
+using Microsoft.ML.ConvNet.Backends.Cuda;
 using Microsoft.ML.ConvNet.Tensors;
 
 namespace Microsoft.ML.ConvNet.Data;
@@ -76,6 +77,9 @@ public sealed class Batch : IDisposable
 
     /// <summary>The managed thread id of the thread that gathered the batch (diagnostics).</summary>
     public int PreparedOnThreadId { get; internal set; }
+
+    /// <summary>An upload still in flight on a device copy stream (see <see cref="CudaBatchStaging"/>); null when ready.</summary>
+    internal object? PendingUpload { get; set; }
 
     /// <summary>Releases the image tensor.</summary>
     public void Dispose() => Images.Dispose();
@@ -174,12 +178,15 @@ public sealed class BatchLoader
     {
         var order = EpochOrder(epoch);
         int count = BatchCount;
+        // On a GPU with prefetching, batches are gathered into pinned memory and uploaded on the copy stream while
+        // the model computes.
+        using var staging = _options.PrefetchDepth > 0 && _options.Device.Backend is CudaBackend cuda ? new CudaBatchStaging(cuda) : null;
         if (_options.PrefetchDepth == 0)
         {
             for (int b = 0; b < count; b++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                yield return ToDevice(Gather(order, b, epoch));
+                yield return ToDevice(Gather(order, b, epoch, null), null);
             }
             yield break;
         }
@@ -197,7 +204,7 @@ public sealed class BatchLoader
                     for (int b = 0; b < count; b++)
                     {
                         slots.Wait(stop.Token);
-                        ready.Add(Gather(order, b, epoch), CancellationToken.None);
+                        ready.Add(Gather(order, b, epoch, staging), CancellationToken.None);
                     }
                 }
                 finally
@@ -217,7 +224,7 @@ public sealed class BatchLoader
                     throw new InvalidOperationException($"BatchLoader: the producer ended after {b} of {count} batches.");
                 }
                 slots.Release();
-                yield return ToDevice(batch);
+                yield return ToDevice(batch, staging);
             }
         }
         finally
@@ -233,29 +240,43 @@ public sealed class BatchLoader
             }
             while (ready.TryTake(out var left))
             {
+                if (left.PendingUpload is { } upload)
+                {
+                    // The copy may still be writing the device memory: order its release after the copy.
+                    staging!.Acquire(upload);
+                }
                 left.Dispose();
             }
         }
     }
 
-    private Batch ToDevice(Batch batch) => _options.Device.Type == DeviceType.Cpu ? batch : MoveToDevice(batch);
+    private Batch ToDevice(Batch batch, CudaBatchStaging? staging)
+    {
+        if (batch.PendingUpload is { } upload)
+        {
+            staging!.Acquire(upload);
+            batch.PendingUpload = null;
+            return batch;
+        }
+        return _options.Device.Type == DeviceType.Cpu ? batch : MoveToDevice(batch);
+    }
 
-    /// <summary>Copies samples <c>order[b·size .. ]</c> into a pooled host buffer wrapped as a CPU tensor.</summary>
-    private Batch Gather(int[] order, int b, int epoch)
+    /// <summary>
+    /// Copies samples <c>order[b·size .. ]</c> into a pooled host buffer wrapped as a CPU tensor, or, with
+    /// <paramref name="staging"/>, into pinned memory whose upload to the device is queued at once.
+    /// </summary>
+    private Batch Gather(int[] order, int b, int epoch, CudaBatchStaging? staging)
     {
         int size = _options.BatchSize;
         int start = b * size;
         int n = Math.Min(size, order.Length - start);
         int sampleSize = Data.SampleSize;
         var shape = new Shape([n, .. Data.SampleShape.Dims]);
-        var buffer = BufferPool.Rent(n * sampleSize);
-        var images = new Tensor(shape, new CpuStorage(buffer), register: false);
         var labels = new int[n];
         var indices = new int[n];
-        try
+        void Fill(Span<float> dst)
         {
             var src = Data.Images.AsSpan();
-            var dst = buffer.AsSpan(0, n * sampleSize);
             for (int i = 0; i < n; i++)
             {
                 int j = order[start + i];
@@ -264,6 +285,17 @@ public sealed class BatchLoader
                 src.Slice(j * sampleSize, sampleSize).CopyTo(dst.Slice(i * sampleSize, sampleSize));
             }
             _options.Augmentation?.Invoke(dst, labels, shape, new Random(MixSeed(_options.Seed, epoch, b)));
+        }
+        if (staging != null)
+        {
+            var (deviceImages, token) = staging.Stage(shape, Fill);
+            return new Batch(deviceImages, labels, indices, b, epoch) { PreparedOnThreadId = Environment.CurrentManagedThreadId, PendingUpload = token };
+        }
+        var buffer = BufferPool.Rent(n * sampleSize);
+        var images = new Tensor(shape, new CpuStorage(buffer), register: false);
+        try
+        {
+            Fill(buffer.AsSpan(0, n * sampleSize));
         }
         catch
         {

@@ -1,4 +1,5 @@
 using System.Text;
+using Microsoft.ML.ConvNet.Backends;
 using Microsoft.ML.ConvNet.Tensors;
 
 namespace Microsoft.ML.ConvNet.Layers;
@@ -202,6 +203,36 @@ public abstract class Module : IDisposable
         {
             p.ZeroGrad();
         }
+    }
+
+    /// <summary>
+    /// Moves every parameter, gradient and buffer of this module and its children to <paramref name="device"/> in place
+    /// (the tensor objects stay the same, so an optimizer built on the parameters keeps working; its state is created on
+    /// the parameters' device at its first step). Returns this module.
+    /// </summary>
+    public Module To(Device device)
+    {
+        foreach (var p in Parameters())
+        {
+            p.MoveTo(device);
+        }
+        foreach (var b in NamedBuffers())
+        {
+            b.Value.MoveTo(device);
+        }
+        foreach (var m in NamedModules())
+        {
+            m.Value.OnDeviceChanged(device);
+        }
+        return this;
+    }
+
+    /// <summary>The device of the first parameter (or buffer); the CPU for a module without tensors.</summary>
+    public Device Device => Parameters().Concat(NamedBuffers().Select(b => b.Value)).FirstOrDefault()?.Device ?? Device.Cpu;
+
+    /// <summary>Called on each module after <see cref="To"/> moved its tensors; override to drop device-specific caches.</summary>
+    protected virtual void OnDeviceChanged(Device device)
+    {
     }
 
     /// <summary>The state dictionary: parameters then buffers, by dotted name (the tensors themselves, not copies).</summary>

@@ -144,6 +144,13 @@ public abstract class BatchNormBase : Module
     }
 
     /// <inheritdoc/>
+    protected override void OnDeviceChanged(Backends.Device device)
+    {
+        _scratchMean?.MoveTo(device);
+        _scratchVar?.MoveTo(device);
+    }
+
+    /// <inheritdoc/>
     protected override void Dispose(bool disposing)
     {
         if (disposing)

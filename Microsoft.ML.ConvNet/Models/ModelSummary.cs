@@ -197,7 +197,7 @@ public sealed class ModelSummary
         {
             using var scope = new TensorScope();
             using var noGrad = new NoGradScope();
-            var input = Tensor.Zeros(fullShape);
+            var input = Tensor.Zeros(fullShape, model.Device);
             builder.Start(input);
             Tensor output;
             using (Module.ObserveForward(builder.Observe))

@@ -116,8 +116,14 @@ public sealed class ConvNetTrainer : IEstimator<ConvNetTransformer>
         /// <summary>Called after every training step with its report (batch index, count, running loss and accuracy), e.g. to drive a progress bar.</summary>
         public Action<BatchReport>? BatchCallback { get; set; }
 
-        /// <summary>The device (default <see cref="Device.Auto"/>, the CPU for now; CUDA is refused with <see cref="NotSupportedException"/>).</summary>
+        /// <summary>
+        /// The device to train (and later score) on: default <see cref="Device.Auto"/>, a GPU when CUDA is usable, else the
+        /// CPU. Metrics come back as host values; the trained model stays on this device.
+        /// </summary>
         public Device Device { get; set; } = Device.Auto;
+
+        /// <summary>Mixed precision of training (see <see cref="TrainingOptions.MixedPrecision"/>; CUDA only).</summary>
+        public MixedPrecision MixedPrecision { get; set; }
 
         /// <summary>
         /// Seed of the weight initialisation, the shuffling and the validation split (default: one drawn from the
@@ -134,9 +140,9 @@ public sealed class ConvNetTrainer : IEstimator<ConvNetTransformer>
 
     private static void Validate(Options o)
     {
-        if (o.Device.Type != DeviceType.Cpu)
+        if (o.MixedPrecision == MixedPrecision.BFloat16 && o.Device.Type != DeviceType.Cuda)
         {
-            throw new NotSupportedException($"ConvNetTrainer: device {o.Device} is not supported yet; use Device.Cpu or Device.Auto.");
+            throw new NotSupportedException($"ConvNetTrainer: MixedPrecision.BFloat16 needs a CUDA device, got {o.Device}.");
         }
         ArgumentException.ThrowIfNullOrEmpty(o.LabelColumnName, "options.LabelColumnName");
         ArgumentException.ThrowIfNullOrEmpty(o.FeatureColumnName, "options.FeatureColumnName");
@@ -253,6 +259,8 @@ public sealed class ConvNetTrainer : IEstimator<ConvNetTransformer>
                 EpochCompleted = o.MetricsCallback,
                 BatchCompleted = o.BatchCallback,
                 CancellationToken = o.CancellationToken,
+                Device = o.Device,
+                MixedPrecision = o.MixedPrecision,
             });
             model.Eval();
             return new ConvNetTransformer(model, o.FeatureColumnName, shape, classes, keyValueType, keyValues,

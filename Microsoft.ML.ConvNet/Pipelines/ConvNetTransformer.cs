@@ -126,7 +126,7 @@ public sealed partial class ConvNetTransformer : ITransformer, IDisposable
             using var noGrad = new NoGradScope();
             using var scope = new TensorScope();
             var x = Tensor.FromArray(features.AsSpan(0, count * InputShape[0] * InputShape[1] * InputShape[2]),
-                new Shape(count, InputShape[0], InputShape[1], InputShape[2]));
+                new Shape(count, InputShape[0], InputShape[1], InputShape[2]), model.Device);
             var y = model.Forward(x);
             if (y.Rank != 2 || y.Shape[0] != count || y.Shape[1] != k)
             {

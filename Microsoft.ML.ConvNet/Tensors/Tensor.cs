@@ -243,6 +243,48 @@ public sealed partial class Tensor : IDisposable
         }
     }
 
+    // ---- devices ----------------------------------------------------------------------------------
+
+    /// <summary>
+    /// This tensor on <paramref name="device"/>: itself when it is already there, else a copy (cut from the graph,
+    /// <see cref="RequiresGrad"/> kept) that the current scope owns like any new tensor.
+    /// </summary>
+    public Tensor To(Device device)
+    {
+        var target = device.Backend;
+        if (ReferenceEquals(target, Backend))
+        {
+            return this;
+        }
+        var copy = new Tensor(Shape, target.Allocate(Size)) { RequiresGrad = RequiresGrad };
+        target.Upload(ToArray(), copy);
+        return copy;
+    }
+
+    /// <summary>
+    /// Moves the data (and the gradient, if any) to <paramref name="device"/> in place: the tensor object stays the same,
+    /// so modules and optimizers holding it keep working. For leaves (parameters, buffers) only.
+    /// </summary>
+    internal void MoveTo(Device device)
+    {
+        var target = device.Backend;
+        if (ReferenceEquals(target, Backend))
+        {
+            return;
+        }
+        if (!IsLeaf)
+        {
+            throw new InvalidOperationException($"Only leaf tensors move in place; tensor {Shape} was produced by an operation.");
+        }
+        var values = ToArray();
+        var storage = target.Allocate(Size);
+        var old = Storage;
+        _storage = storage;
+        target.Upload(values, this);
+        old.Release();
+        Grad?.MoveTo(device);
+    }
+
     // ---- lifetime ---------------------------------------------------------------------------------
 
     /// <summary>Releases the memory now (a reshape sharing it keeps it alive). Safe to call twice.</summary>

@@ -42,6 +42,14 @@ public static class Trainer
         {
             throw new ArgumentException("Fit: the training data is empty.", nameof(train));
         }
+        if (options.Device is { } target)
+        {
+            model.To(target);
+        }
+        if (options.MixedPrecision == MixedPrecision.BFloat16 && DeviceOf(model).Type != DeviceType.Cuda)
+        {
+            throw new NotSupportedException($"Fit: MixedPrecision.BFloat16 needs a CUDA device; the model is on {DeviceOf(model)} (the CPU backend has no bf16 kernels).");
+        }
         var lossFn = options.LossFunction ?? DefaultLoss;
         var ct = options.CancellationToken;
         var loader = new BatchLoader(train, new BatchLoaderOptions
@@ -91,6 +99,7 @@ public static class Trainer
                 int batchCorrect;
                 using (batch)
                 using (new TensorScope())
+                using (options.MixedPrecision == MixedPrecision.BFloat16 ? Autocast.BFloat16() : null)
                 {
                     var logits = model.Forward(batch.Images);
                     var loss = lossFn(logits, batch.Labels);
@@ -120,7 +129,11 @@ public static class Trainer
             var valTime = TimeSpan.Zero;
             if (validation != null && validation.Count > 0)
             {
-                var r = Evaluate(model, validation, options.EvaluationBatchSize, lossFn, ct);
+                EvaluationResult r;
+                using (options.MixedPrecision == MixedPrecision.BFloat16 ? Autocast.BFloat16() : null)
+                {
+                    r = Evaluate(model, validation, options.EvaluationBatchSize, lossFn, ct);
+                }
                 valLoss = r.Loss;
                 valAcc = r.Accuracy;
                 valTime = r.Elapsed;

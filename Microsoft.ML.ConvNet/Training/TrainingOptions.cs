@@ -1,3 +1,4 @@
+using Microsoft.ML.ConvNet.Backends;
 using Microsoft.ML.ConvNet.Data;
 using Microsoft.ML.ConvNet.Losses;
 using Microsoft.ML.ConvNet.Optimizers.Schedulers;
@@ -72,6 +73,29 @@ public sealed class TrainingOptions
     /// <summary>Restores the best epoch's weights (from memory) when training ends early or at the last epoch (default false).</summary>
     public bool RestoreBestWeights { get; set; }
 
+    /// <summary>
+    /// The device to train on: the model (parameters, buffers) is moved there before the first step and the batches are
+    /// uploaded there. Null (default): the device the model is on. Metrics and reports are always host values.
+    /// </summary>
+    public Device? Device { get; set; }
+
+    /// <summary>
+    /// Mixed precision (default <see cref="MixedPrecision.None"/>): with <see cref="MixedPrecision.BFloat16"/> the
+    /// forward and backward passes run under <see cref="Autocast.BFloat16"/> (see there for what runs in bf16) while the
+    /// weights, gradients and optimizer state stay float32. Needs a CUDA device; refused on the CPU.
+    /// </summary>
+    public MixedPrecision MixedPrecision { get; set; }
+
     /// <summary>The file name of the best model's state dictionary in <see cref="CheckpointFolder"/>.</summary>
     public const string BestCheckpointFileName = "best.state";
+}
+
+/// <summary>Mixed-precision modes of training.</summary>
+public enum MixedPrecision
+{
+    /// <summary>Everything in float32.</summary>
+    None,
+
+    /// <summary>bf16 autocast of convolutions and GEMMs with float32 master weights (CUDA only).</summary>
+    BFloat16,
 }

@@ -1,6 +1,10 @@
 // Training and inference throughput of the Fashion-MNIST networks on synthetic 28×28 batches.
 // Same workloads as build/bench/torch_bench.py; build/bench/run.sh runs both and prints the ratios.
 //   dotnet run -c Release --project samples/Benchmarks -- [--steps 100] [--warmup 10] [--models lenet5,smallcnn]
+// GPU mode: ResNet-18 at 224×224 (batch 128) and 32×32 (batch 256) in fp32/TF32/bf16, as build/bench/gpu_torch_bench.py;
+// build/bench/run_gpu.sh runs both.
+//   dotnet run -c Release --project samples/Benchmarks -- --mode gpu [--steps 50] [--warmup 10] [--device cuda:0]
+//       [--precisions fp32,tf32,bf16] [--workloads resnet18-224,resnet18-32]
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.ML.ConvNet.Layers;
@@ -10,16 +14,25 @@ using Microsoft.ML.ConvNet.Optimizers;
 using Microsoft.ML.ConvNet.Tensors;
 
 int steps = 100, warmup = 20;
-string models = "lenet5,smallcnn";
+int? gpuSteps = null, gpuWarmup = null;
+string models = "lenet5,smallcnn", mode = "cpu", device = "cuda:0", precisions = "fp32,tf32,bf16", workloads = "resnet18-224,resnet18-32";
 for (int i = 0; i + 1 < args.Length; i += 2)
 {
     switch (args[i])
     {
-        case "--steps": steps = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
-        case "--warmup": warmup = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
+        case "--steps": steps = int.Parse(args[i + 1], CultureInfo.InvariantCulture); gpuSteps = steps; break;
+        case "--warmup": warmup = int.Parse(args[i + 1], CultureInfo.InvariantCulture); gpuWarmup = warmup; break;
         case "--models": models = args[i + 1]; break;
+        case "--mode": mode = args[i + 1]; break;
+        case "--device": device = args[i + 1]; break;
+        case "--precisions": precisions = args[i + 1]; break;
+        case "--workloads": workloads = args[i + 1]; break;
         default: Console.Error.WriteLine($"unknown option {args[i]}"); return 2;
     }
+}
+if (mode == "gpu")
+{
+    return GpuBenchmark.Run(Microsoft.ML.ConvNet.Backends.Device.Parse(device), gpuSteps ?? 50, gpuWarmup ?? 10, precisions.Split(','), workloads.Split(','));
 }
 
 RandomSource.ManualSeed(0);

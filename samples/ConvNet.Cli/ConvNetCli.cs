@@ -63,7 +63,8 @@ internal static class ConvNetCli
 
     /// <summary>The failures reported as such (exit code 1) rather than as crashes: problems of files, data, codecs and devices.</summary>
     private static bool IsFailure(Exception e) => e is CliFailureException or IOException or InvalidDataException or UnauthorizedAccessException
-        or NotSupportedException or DllNotFoundException or ArgumentException or InvalidOperationException or OperationCanceledException;
+        or NotSupportedException or DllNotFoundException or ArgumentException or InvalidOperationException or OperationCanceledException
+        or Backends.Cuda.Interop.CudaException;
 
     private static string Describe(Exception e) => e is CliFailureException or IOException or InvalidDataException or UnauthorizedAccessException
         or DllNotFoundException ? e.Message : $"{e.Message} ({e.GetType().Name})";

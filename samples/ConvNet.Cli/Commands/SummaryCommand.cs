@@ -1,11 +1,13 @@
 using System.CommandLine;
+using Microsoft.ML.ConvNet.Backends;
+using Microsoft.ML.ConvNet.Backends.Cuda;
 using Microsoft.ML.ConvNet.Models;
 using Microsoft.ML.ConvNet.Tensors;
 
 namespace Microsoft.ML.ConvNet.Cli.Commands;
 
 /// <summary>
-/// <c>convnet summary --arch NAME --input CxHxW [--classes K] [--small-input] [--json]</c>: the per-layer table of a
+/// <c>convnet summary --arch NAME --input CxHxW [--classes K] [--small-input] [--device cpu|cuda:N|auto] [--json]</c>: the per-layer table of a
 /// zoo architecture (shapes, parameters, MACs, activations, receptive field); with <c>--json</c> the last line of
 /// stdout is the summary as one JSON object. <c>convnet summary --list</c> lists the architectures.
 /// </summary>
@@ -22,9 +24,10 @@ internal static class SummaryCommand
         var small = new Option<bool>("--small-input") { Description = "Use the small-image stem (3×3 stride-1 first convolution, no initial max-pool) for 28–32 px inputs." };
         var json = new Option<bool>("--json") { Description = "Print the summary as one JSON object on the last line." };
         var list = new Option<bool>("--list") { Description = "List the architecture names." };
+        var device = new Option<string>("--device", "-d") { Description = "Where the trial forward pass runs: cpu, cuda, cuda:N or auto.", DefaultValueFactory = _ => "cpu" };
         var command = new Command(Name, "Show a model's layers: shapes, parameters, multiply-accumulates, activation memory, receptive field.")
         {
-            arch, input, classes, small, json, list,
+            arch, input, classes, small, json, list, device,
         };
         command.SetAction(parse =>
         {
@@ -52,7 +55,18 @@ internal static class SummaryCommand
                 throw new UsageException(Name, $"--classes must be positive, got {numClasses}.");
             }
             int[] shape = InputShape.Parse(Name, parse.GetValue(input)!);
+            Device target;
+            try
+            {
+                target = Device.Parse(parse.GetValue(device)!);
+                _ = target.Backend;
+            }
+            catch (Exception e) when (e is FormatException or CudaLibraryNotFoundException or Backends.Cuda.Interop.CudaException or ArgumentOutOfRangeException)
+            {
+                throw new UsageException(Name, $"--device {parse.GetValue(device)}: {e.Message}");
+            }
             using var model = ModelZoo.Create(name, new ModelOptions(numClasses, shape[0], parse.GetValue(small)));
+            model.To(target);
             ModelSummary summary;
             try
             {

@@ -153,6 +153,14 @@ internal static class TrainCommand
             throw new UsageException(Name, $"--test-fraction must be between 0 and 1 (exclusive), got {testFraction.ToString(CultureInfo.InvariantCulture)}.");
         }
         var device = ParseDevice(Name, s.Device);
+        try
+        {
+            _ = device.Backend; // a GPU that cannot be used fails here, before any data is read
+        }
+        catch (Exception e) when (e is DllNotFoundException or Backends.Cuda.Interop.CudaException or NotSupportedException)
+        {
+            throw new CliFailureException($"--device {s.Device} ({device}): {e.Message} Train with --device cpu or --device auto instead.");
+        }
         var (width, height) = s.ImageSize != null
             ? ImageSize.Parse(Name, s.ImageSize)
             : fashion || arch is "lenet5" or "smallcnn" ? (FashionMnist.ImageSize, FashionMnist.ImageSize) : (224, 224);
@@ -177,15 +185,7 @@ internal static class TrainCommand
             Device = device,
             Seed = s.Seed,
         };
-        ConvNetTrainer trainer;
-        try
-        {
-            trainer = ctx.MulticlassClassification.Trainers.ConvNet(trainerOptions);
-        }
-        catch (NotSupportedException e)
-        {
-            throw new CliFailureException($"--device {s.Device}: {e.Message} Train with --device cpu or --device auto instead.");
-        }
+        var trainer = ctx.MulticlassClassification.Trainers.ConvNet(trainerOptions);
 
         // The data: image views (a column of decoded images, or of paths to load) with a key label.
         IDataView train, test;
@@ -435,27 +435,17 @@ internal static class TrainCommand
         throw new UsageException(Name, $"{arch} cannot run on a {string.Join("x", shape)} input (channels x height x width): {problem} Choose another --image-size{(arch is "lenet5" or "smallcnn" ? " (28x28 works)" : "")}.");
     }
 
-    /// <summary>Maps cpu, cuda, cuda:N and auto to a device.</summary>
+    /// <summary>Maps cpu, cuda, cuda:N and auto to a device (<see cref="Device.Parse"/>); anything else is a usage error.</summary>
     internal static Device ParseDevice(string command, string text)
     {
-        string t = text.Trim().ToLowerInvariant();
-        if (t == "cpu")
+        try
         {
-            return Device.Cpu;
+            return Device.Parse(text);
         }
-        if (t == "auto")
+        catch (FormatException e)
         {
-            return Device.Auto;
+            throw new UsageException(command, $"--device: {e.Message}");
         }
-        if (t == "cuda" || t == "gpu")
-        {
-            return Device.Cuda(0);
-        }
-        if (t.StartsWith("cuda:", StringComparison.Ordinal) && int.TryParse(t.AsSpan(5), NumberStyles.None, CultureInfo.InvariantCulture, out int index))
-        {
-            return Device.Cuda(index);
-        }
-        throw new UsageException(command, $"--device '{text}' is not a device; expected cpu, cuda, cuda:N or auto.");
     }
 
     private static void CheckPositive(string option, int value)
