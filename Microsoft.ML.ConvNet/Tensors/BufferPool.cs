@@ -5,11 +5,13 @@ namespace Microsoft.ML.ConvNet.Tensors;
 /// <summary>
 /// Host float buffers reused by exact length. Training repeats the same shapes every step, so after the
 /// first step every tensor buffer comes from here and a step allocates no new tensor memory.
-/// Thread-safe and lock-free (buffers returned on a thread are found first by that thread). The pool keeps at most <see cref="MaxPooledBytes"/>; buffers beyond that go to the GC.
+/// Thread-safe: each length has its own last-in first-out stack behind a short lock, so the buffer returned last
+/// (still warm in the cache) is handed out first. The pool keeps at most <see cref="MaxPooledBytes"/>; buffers beyond
+/// that go to the GC.
 /// </summary>
 public static class BufferPool
 {
-    private static readonly ConcurrentDictionary<int, ConcurrentBag<float[]>> Buckets = new();
+    private static readonly ConcurrentDictionary<int, BufferBucket> Buckets = new();
     private static long _pooledBytes;
     private static long _allocatedBytes;
     private static long _rentedBytes;
@@ -31,7 +33,7 @@ public static class BufferPool
             return [];
         }
         Interlocked.Add(ref _rentedBytes, length * 4L);
-        if (Buckets.TryGetValue(length, out var bag) && bag.TryTake(out var buffer))
+        if (Buckets.TryGetValue(length, out var bucket) && bucket.TryPop(out var buffer))
         {
             Interlocked.Add(ref _pooledBytes, -length * 4L);
             return buffer;
@@ -56,18 +58,52 @@ public static class BufferPool
             Interlocked.Add(ref _pooledBytes, -bytes);
             return;
         }
-        Buckets.GetOrAdd(buffer.Length, static _ => new ConcurrentBag<float[]>()).Add(buffer);
+        Buckets.GetOrAdd(buffer.Length, static _ => new BufferBucket()).Push(buffer);
     }
 
     /// <summary>Drops every pooled buffer (they are left to the GC).</summary>
     public static void Trim()
     {
-        foreach (var bag in Buckets.Values)
+        foreach (var bucket in Buckets.Values)
         {
-            while (bag.TryTake(out var b))
+            while (bucket.TryPop(out var b))
             {
                 Interlocked.Add(ref _pooledBytes, -b.Length * 4L);
             }
+        }
+    }
+}
+
+/// <summary>A last-in first-out stack of same-length buffers.</summary>
+internal sealed class BufferBucket
+{
+    private float[]?[] _items = new float[]?[4];
+    private int _count;
+
+    public void Push(float[] buffer)
+    {
+        lock (this)
+        {
+            if (_count == _items.Length)
+            {
+                Array.Resize(ref _items, _count * 2);
+            }
+            _items[_count++] = buffer;
+        }
+    }
+
+    public bool TryPop([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out float[]? buffer)
+    {
+        lock (this)
+        {
+            if (_count == 0)
+            {
+                buffer = null;
+                return false;
+            }
+            buffer = _items[--_count]!;
+            _items[_count] = null;
+            return true;
         }
     }
 }

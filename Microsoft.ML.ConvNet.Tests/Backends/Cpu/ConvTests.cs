@@ -47,6 +47,24 @@ public sealed class ConvTests
     }
 
     [TestMethod]
+    public void FullWindowIsOneProductOverTheBatch()
+    {
+        // A filter covering the whole unpadded image (LeNet's C5): one GEMM over the batch, odd sizes, batch 1,
+        // a stride that has no effect, and no bias.
+        CheckAll(Geometry(13, 16, 5, 5, 120, 5, 5), 21);
+        CheckAll(Geometry(1, 3, 4, 7, 5, 4, 7, stride: 2), 22);
+        CheckAll(Geometry(7, 2, 3, 3, 9, 3, 3), 23, withBias: false);
+    }
+
+    [TestMethod]
+    public void FullWindowNeighboursKeepTheGeneralPath()
+    {
+        // One output pixel reached with padding, or with grouping, is not a plain product of the image.
+        CheckAll(Geometry(3, 2, 3, 3, 4, 5, 5, pad: 1), 24);
+        CheckAll(Geometry(2, 4, 3, 3, 6, 3, 3, groups: 2), 25);
+    }
+
+    [TestMethod]
     public void OddSizesWithPadding() => CheckAll(Geometry(2, 3, 7, 9, 4, 3, 3, pad: 1), 1);
 
     [TestMethod]

@@ -51,6 +51,49 @@ public sealed class PoolingTests
     }
 
     [TestMethod]
+    public void HalvingMaxPoolMatchesNaiveWithOddSizesTiesAndNaN()
+    {
+        // 2×2 stride 2: odd sizes leave a row/column no window covers (its gradient must be zero), ties go to the
+        // first element of the window in scan order.
+        var rng = new Random(13);
+        foreach (var (n, c, h, w) in new[] { (1, 1, 2, 2), (2, 3, 7, 9), (1, 4, 28, 28), (3, 2, 5, 4), (64, 6, 10, 10) })
+        {
+            string what = $"MaxPool2d 2x2 x[{n},{c},{h},{w}]";
+            var param = PoolParams.Square(2, 2, 0, 1, false);
+            var xv = RandomValues(rng, n * c * h * w);
+            for (int i = 0; i < xv.Length; i += 7)
+            {
+                xv[i] = MathF.Round(xv[i]); // many ties
+            }
+            var expected = NaiveOps.MaxPool2d(xv, n, c, h, w, param, out int oh, out int ow);
+            var dyv = RandomValues(rng, expected.Length);
+            var expectedDx = NaiveOps.MaxPool2dBackward(xv, dyv, n, c, h, w, param);
+
+            using var scope = new TensorScope();
+            var x = Tensor.FromArray(xv, new Shape(n, c, h, w));
+            x.RequiresGrad = true;
+            var y = Functional.MaxPool2d(x, 2, 2);
+            TensorAssert.AreClose(expected, new Shape(n, c, oh, ow), y, 0, 0, what);
+            y.Backward(Tensor.FromArray(dyv, y.Shape));
+            TensorAssert.AreClose(expectedDx, x.Grad!.ToArray(), 0, 0, what + " dx");
+            x.ClearGrad();
+        }
+
+        // A window holding NaN outputs NaN (as PyTorch does) and routes its gradient to its first NaN.
+        using (new TensorScope())
+        {
+            var x = Tensor.FromArray([1f, float.NaN, 2f, 0f, 3f, float.NaN, 5f, 4f], new Shape(1, 1, 2, 4));
+            x.RequiresGrad = true;
+            var y = Functional.MaxPool2d(x, 2, 2);
+            var yv = y.ToArray();
+            Assert.IsTrue(float.IsNaN(yv[0]), "window with NaN");
+            Assert.AreEqual(5f, yv[1], "window without NaN");
+            y.Backward(Tensor.FromArray([10f, 20f], y.Shape));
+            CollectionAssert.AreEqual(new[] { 0f, 10f, 0f, 0f, 0f, 0f, 20f, 0f }, x.Grad!.ToArray());
+        }
+    }
+
+    [TestMethod]
     public void AvgPoolMatchesNaiveForwardAndBackwardBothDivisors()
     {
         var rng = new Random(12);

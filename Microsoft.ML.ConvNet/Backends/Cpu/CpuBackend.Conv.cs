@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Numerics.Tensors;
 using Microsoft.ML.ConvNet.Tensors;
 using Tensor = Microsoft.ML.ConvNet.Tensors.Tensor;
@@ -57,9 +56,26 @@ public sealed partial class CpuBackend
                 });
                 return;
             }
+            if (IsFullWindow(g))
+            {
+                // y [N, K] = x [N, C·R·S] · Wᵀ (+ bias): one GEMM over the whole batch.
+                float beta = 0f;
+                if (bp != 0)
+                {
+                    for (int n = 0; n < g.N; n++)
+                    {
+                        new ReadOnlySpan<float>((float*)bp, g.K).CopyTo(new Span<float>((float*)yp + (nint)n * g.K, g.K));
+                    }
+                    beta = 1f;
+                }
+                var fa = new DenseA((float*)xp, depth, trans: false);
+                var fb = new DenseB((float*)wp, depth, trans: true);
+                Sgemm.Run(ref fa, ref fb, g.N, g.K, depth, 1f, beta, (float*)yp, g.K);
+                return;
+            }
             bool pointwise = IsPointwise(g);
             int tasks = g.N * groups;
-            bool innerParallel = tasks < Environment.ProcessorCount;
+            bool innerParallel = tasks < CpuParallel.Threads;
             ForChunks(tasks, (from, to) =>
             {
                 for (int t = from; t < to; t++)
@@ -116,9 +132,17 @@ public sealed partial class CpuBackend
                 });
                 return;
             }
+            if (IsFullWindow(g))
+            {
+                // dx [N, C·R·S] = dy [N, K] · W.
+                var fa = new DenseA((float*)dyp, g.K, trans: false);
+                var fb = new DenseB((float*)wp, depth, trans: false);
+                Sgemm.Run(ref fa, ref fb, g.N, depth, g.K, 1f, 0f, (float*)dxp, depth);
+                return;
+            }
             bool pointwise = IsPointwise(g);
             int tasks = g.N * groups;
-            bool innerParallel = tasks < Environment.ProcessorCount;
+            bool innerParallel = tasks < CpuParallel.Threads;
             // Without the pointwise shortcut the GEMM writes the column-matrix gradient for a slice of output
             // positions into a buffer sized to stay in L2, and col2im adds that slice into dx.
             int slice = Math.Min(ohw, Math.Max(32, ColumnSliceFloats / depth / 32 * 32));
@@ -199,6 +223,14 @@ public sealed partial class CpuBackend
                 });
                 return;
             }
+            if (IsFullWindow(g))
+            {
+                // dW [K, C·R·S] = dyᵀ [K, N] · x [N, C·R·S]: each element summed over the images by one thread, in order.
+                var fa = new DenseA((float*)dyp, g.K, trans: true);
+                var fb = new DenseB((float*)xp, depth, trans: false);
+                Sgemm.Run(ref fa, ref fb, g.K, depth, g.N, 1f, 0f, (float*)dwp, depth);
+                return;
+            }
             bool pointwise = IsPointwise(g);
             // dw (+)= Σ over images n in [from, to) of dY_n · col_nᵀ, group by group; colᵀ is packed from the image.
             void Accumulate(float* acc, int from, int to, bool first, bool innerParallel)
@@ -227,7 +259,7 @@ public sealed partial class CpuBackend
                 }
             }
 
-            if (Environment.ProcessorCount <= 1 || g.N < Environment.ProcessorCount)
+            if (CpuParallel.Threads <= 1 || g.N < CpuParallel.Threads)
             {
                 // Few images: one pass straight into dw, each GEMM using every core.
                 Accumulate((float*)dwp, 0, g.N, true, true);
@@ -238,9 +270,9 @@ public sealed partial class CpuBackend
             // into their own buffers, which are then added in slice order, so the result does not depend on which
             // thread ran first (same seed, same training run).
             int filterSize = dw.Size;
-            int slices = Environment.ProcessorCount, images = g.N;
+            int slices = CpuParallel.Threads, images = g.N;
             var partials = new float[slices - 1][];
-            Parallel.For(0, slices, slice =>
+            CpuParallel.For(slices, slice =>
             {
                 int from = (int)((long)images * slice / slices), to = (int)((long)images * (slice + 1) / slices);
                 if (slice == 0)
@@ -270,6 +302,14 @@ public sealed partial class CpuBackend
     /// <summary>groups = C = K: one filter per channel.</summary>
     private static bool IsDepthwise(in ConvGeometry g) => g.Groups > 1 && g.Groups == g.C && g.K == g.C;
 
+    /// <summary>
+    /// One ungrouped window covering the whole unpadded image (1×1 output): the image itself is the column of the
+    /// im2col matrix, and the batch is one fully connected product.
+    /// </summary>
+    private static bool IsFullWindow(in ConvGeometry g)
+        => g.Groups == 1 && g.OH == 1 && g.OW == 1 && g.PadH == 0 && g.PadW == 0 && g.R == g.H && g.S == g.W
+            && g.DilationH == 1 && g.DilationW == 1;
+
     /// <summary>1×1 filter, stride 1, no padding: the image itself is the im2col matrix.</summary>
     private static bool IsPointwise(in ConvGeometry g) => g.R == 1 && g.S == 1 && g.StrideH == 1 && g.StrideW == 1 && g.PadH == 0 && g.PadW == 0;
 
@@ -298,24 +338,8 @@ public sealed partial class CpuBackend
     }
 
     /// <summary>
-    /// Runs body(from, to) over contiguous ranges covering [0, count) on all cores. Ranges (about four per core) are
-    /// handed out as cores become free, so a core slowed by other work does not hold up the rest. Runs inline on
-    /// one core or for one item.
+    /// Runs body(from, to) over contiguous ranges covering [0, count) on all cores (about four ranges per core, handed
+    /// out as cores become free). Runs inline on one core or for one item.
     /// </summary>
-    internal static void ForChunks(int count, Action<int, int> body)
-    {
-        if (count <= 0)
-        {
-            return;
-        }
-        if (Environment.ProcessorCount <= 1 || count == 1)
-        {
-            body(0, count);
-            return;
-        }
-        Parallel.ForEach(Partitioner.Create(0, count, RangeSize(count)), range => body(range.Item1, range.Item2));
-    }
-
-    /// <summary>Range length giving about four ranges per core.</summary>
-    private static int RangeSize(int count) => Math.Max(1, count / (4 * Environment.ProcessorCount));
+    internal static void ForChunks(int count, Action<int, int> body) => CpuParallel.ForRanges(count, body);
 }

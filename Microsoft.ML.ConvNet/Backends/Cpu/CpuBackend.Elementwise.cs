@@ -1,4 +1,6 @@
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using Microsoft.ML.ConvNet.Tensors;
 using Tensor = Microsoft.ML.ConvNet.Tensors.Tensor;
 
@@ -49,6 +51,24 @@ public sealed partial class CpuBackend
     {
         ReadOnlySpan<float> xs = x.Span, ys = y.Span, g = dy.Span;
         Span<float> d = dx.Span;
+        switch (op)
+        {
+            case UnaryOp.Relu:
+                ReluBackward(xs, g, d);
+                return;
+            case UnaryOp.Sigmoid:
+                // dx = dy · y · (1 − y)
+                TensorPrimitives.Subtract(1f, ys, d);
+                TensorPrimitives.Multiply(d, ys, d);
+                TensorPrimitives.Multiply(d, g, d);
+                return;
+            case UnaryOp.Tanh:
+                // dx = dy · (1 − y²)
+                TensorPrimitives.Multiply(ys, ys, d);
+                TensorPrimitives.Subtract(1f, d, d);
+                TensorPrimitives.Multiply(d, g, d);
+                return;
+        }
         for (int i = 0; i < d.Length; i++)
         {
             float v = xs[i];
@@ -74,6 +94,44 @@ public sealed partial class CpuBackend
                 _ => throw new NotSupportedException($"Unary op {op}."),
             };
             d[i] = g[i] * deriv;
+        }
+    }
+
+    /// <summary>d[i] = g[i] where x[i] &gt; 0, else 0 (vectorised).</summary>
+    private static void ReluBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> g, Span<float> d)
+    {
+        int n = d.Length;
+        ref float xr = ref MemoryMarshal.GetReference(x);
+        ref float gr = ref MemoryMarshal.GetReference(g);
+        ref float dr = ref MemoryMarshal.GetReference(d);
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; i <= n - 16; i += 16)
+            {
+                var mask = Vector512.GreaterThan(Vector512.LoadUnsafe(ref xr, (nuint)i), Vector512<float>.Zero);
+                (Vector512.LoadUnsafe(ref gr, (nuint)i) & mask).StoreUnsafe(ref dr, (nuint)i);
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i <= n - 8; i += 8)
+            {
+                var mask = Vector256.GreaterThan(Vector256.LoadUnsafe(ref xr, (nuint)i), Vector256<float>.Zero);
+                (Vector256.LoadUnsafe(ref gr, (nuint)i) & mask).StoreUnsafe(ref dr, (nuint)i);
+            }
+        }
+        else if (Vector128.IsHardwareAccelerated)
+        {
+            for (; i <= n - 4; i += 4)
+            {
+                var mask = Vector128.GreaterThan(Vector128.LoadUnsafe(ref xr, (nuint)i), Vector128<float>.Zero);
+                (Vector128.LoadUnsafe(ref gr, (nuint)i) & mask).StoreUnsafe(ref dr, (nuint)i);
+            }
+        }
+        for (; i < n; i++)
+        {
+            d[i] = x[i] > 0f ? g[i] : 0f;
         }
     }
 

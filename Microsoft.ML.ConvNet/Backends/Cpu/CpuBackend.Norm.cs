@@ -464,7 +464,7 @@ file static class NormKernels
             }
             return;
         }
-        Parallel.For(0, count, body);
+        CpuParallel.For(count, body);
     }
 
     /// <summary>Runs body(start, length) over blocks of channels of an [N, C] tensor.</summary>

@@ -80,7 +80,7 @@ public sealed partial class CpuBackend
             return;
         }
         int chunks = (length + OptimChunk - 1) / OptimChunk;
-        Parallel.For(0, chunks, i => body(i * OptimChunk, Math.Min(length, (i + 1) * OptimChunk)));
+        CpuParallel.For(chunks, i => body(i * OptimChunk, Math.Min(length, (i + 1) * OptimChunk)));
     }
 
     // ---- SGD ------------------------------------------------------------------------------------

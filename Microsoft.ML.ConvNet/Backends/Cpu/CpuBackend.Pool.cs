@@ -1,4 +1,6 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using Microsoft.ML.ConvNet.Tensors;
 using Tensor = Microsoft.ML.ConvNet.Tensors.Tensor;
 
@@ -18,6 +20,11 @@ public sealed partial class CpuBackend
         var geo = g;
         float[] src = x.CpuData, dst = y.CpuData;
         int hw = g.H * g.W, ohw = g.OH * g.OW;
+        if (kind == PoolKind.Max && PoolKernels.IsHalving(geo))
+        {
+            PoolKernels.ForPlaneRanges(g.N * g.C, ohw * 4L, (from, to) => PoolKernels.MaxForward2x2(src, dst, from, to, geo));
+            return;
+        }
         if (kind == PoolKind.Max)
         {
             PoolKernels.ForEachPlane(g.N * g.C, (long)ohw * g.KernelH * g.KernelW,
@@ -37,6 +44,11 @@ public sealed partial class CpuBackend
         var geo = g;
         float[] xs = x.CpuData, ys = y.CpuData, gs = dy.CpuData, ds = dx.CpuData;
         int hw = g.H * g.W, ohw = g.OH * g.OW;
+        if (kind == PoolKind.Max && PoolKernels.IsHalving(geo))
+        {
+            PoolKernels.ForPlaneRanges(g.N * g.C, ohw * 4L, (from, to) => PoolKernels.MaxBackward2x2(xs, ys, gs, ds, from, to, geo));
+            return;
+        }
         if (kind == PoolKind.Max)
         {
             var taps = PoolKernels.MaxTaps(geo);
@@ -113,8 +125,103 @@ file static class PoolKernels
             }
             return;
         }
-        Parallel.For(0, planes, body);
+        CpuParallel.ForRanges(planes, (from, to) =>
+        {
+            for (int p = from; p < to; p++)
+            {
+                body(p);
+            }
+        });
     }
+
+    /// <summary>Runs body(from, to) over ranges of planes, in parallel when there is enough work.</summary>
+    public static void ForPlaneRanges(int planes, long workPerPlane, Action<int, int> body)
+    {
+        if (planes * workPerPlane < ParallelThreshold)
+        {
+            body(0, planes);
+            return;
+        }
+        CpuParallel.ForRanges(planes, body);
+    }
+
+    /// <summary>2×2 windows, stride 2, no padding or dilation, every window inside the input (the common halving pool).</summary>
+    public static bool IsHalving(in PoolGeometry g)
+        => g.KernelH == 2 && g.KernelW == 2 && g.StrideH == 2 && g.StrideW == 2 && g.PadH == 0 && g.PadW == 0
+            && g.DilationH == 1 && g.DilationW == 1 && 2 * g.OH <= g.H && 2 * g.OW <= g.W;
+
+    /// <summary>Max pooling for <see cref="IsHalving"/> geometries over planes [from, to).</summary>
+    public static unsafe void MaxForward2x2(float[] x, float[] y, int from, int to, in PoolGeometry g)
+    {
+        int h = g.H, w = g.W, oh = g.OH, ow = g.OW;
+        fixed (float* px = x)
+        fixed (float* py = y)
+        {
+            for (int p = from; p < to; p++)
+            {
+                float* xp = px + (nint)p * h * w;
+                float* yp = py + (nint)p * oh * ow;
+                for (int i = 0; i < oh; i++)
+                {
+                    float* r0 = xp + 2 * i * w, r1 = r0 + w, yr = yp + i * ow;
+                    for (int j = 0; j < ow; j++)
+                    {
+                        // MathF.Max propagates NaN, as PyTorch's max pooling does.
+                        yr[j] = MathF.Max(MathF.Max(r0[2 * j], r0[2 * j + 1]), MathF.Max(r1[2 * j], r1[2 * j + 1]));
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Max pooling backward for <see cref="IsHalving"/> geometries over planes [from, to): each dy goes to the first
+    /// element of its window (scan order) equal to the window's maximum, or to its first NaN when the maximum is NaN;
+    /// the rest of dx (including rows and columns no window covers) is zero.
+    /// </summary>
+    public static unsafe void MaxBackward2x2(float[] x, float[] y, float[] dy, float[] dx, int from, int to, in PoolGeometry g)
+    {
+        int h = g.H, w = g.W, oh = g.OH, ow = g.OW;
+        fixed (float* px = x)
+        fixed (float* py = y)
+        fixed (float* pg = dy)
+        fixed (float* pd = dx)
+        {
+            for (int p = from; p < to; p++)
+            {
+                nint inAt = (nint)p * h * w, outAt = (nint)p * oh * ow;
+                float* xp = px + inAt, dp = pd + inAt, yp = py + outAt, gp = pg + outAt;
+                if (2 * oh < h || 2 * ow < w)
+                {
+                    new Span<float>(dp, h * w).Clear();
+                }
+                for (int i = 0; i < oh; i++)
+                {
+                    float* r0 = xp + 2 * i * w, r1 = r0 + w;
+                    float* d0 = dp + 2 * i * w, d1 = d0 + w;
+                    float* yr = yp + i * ow, gr = gp + i * ow;
+                    for (int j = 0; j < ow; j++)
+                    {
+                        // The window (a, b, c, d) in one vector; the lowest lane equal to the maximum gets dy.
+                        var v = Vector128.Create(Unsafe.ReadUnaligned<long>(r0 + 2 * j), Unsafe.ReadUnaligned<long>(r1 + 2 * j)).AsSingle();
+                        uint m = Vector128.Equals(v, Vector128.Create(yr[j])).ExtractMostSignificantBits();
+                        if (m == 0)
+                        {
+                            // The maximum is NaN: the first NaN of the window.
+                            m = (~Vector128.Equals(v, v)).ExtractMostSignificantBits() | 8u;
+                        }
+                        var pick = Vector128.Equals(Vector128.Create((int)(m & (0u - m))), LaneBits).AsSingle();
+                        var d = Vector128.Create(gr[j]) & pick;
+                        Unsafe.WriteUnaligned(d0 + 2 * j, d.AsInt64().GetElement(0));
+                        Unsafe.WriteUnaligned(d1 + 2 * j, d.AsInt64().GetElement(1));
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Lane i holds 1 &lt;&lt; i.</summary>
+    private static readonly Vector128<int> LaneBits = Vector128.Create(1, 2, 4, 8);
 
     public static void Check(PoolKind kind, Tensor x, Tensor y, in PoolGeometry g, string operation)
     {

@@ -180,7 +180,7 @@ internal static unsafe class Sgemm
         where TB : struct, IGemmPackB
         where TK : struct, IGemmMicroKernel
     {
-        int threads = parallel ? Environment.ProcessorCount : 1;
+        int threads = parallel && !CpuParallel.InParallelRegion ? CpuParallel.Threads : 1;
         long work = (long)m * n * k;
         if (threads > 1 && work >= ParallelThreshold)
         {
@@ -195,7 +195,7 @@ internal static unsafe class Sgemm
                 var pa = a;
                 var pb = b;
                 nint cp = (nint)c;
-                Parallel.For(0, chunks, t =>
+                CpuParallel.For(chunks, t =>
                 {
                     int from = (int)((long)tiles * t / chunks), to = (int)((long)tiles * (t + 1) / chunks);
                     var la = pa;
@@ -230,61 +230,66 @@ internal static unsafe class Sgemm
         int mr = TK.MR, nr = TK.NR;
         // Depth blocks of equal size (at most KC), so that no block is much shallower than the others.
         int kStep = (k + (k + KC - 1) / KC - 1) / ((k + KC - 1) / KC);
-        float[] bufA = BufferPool.Rent(PackedASize<TK>());
-        float[] bufB = BufferPool.Rent(PackedBSize<TK>());
         float* tile = stackalloc float[TK.MR * TK.NR];
-        try
+        float* packA = Align64(PackBuffer(ref _packA, PackedASize<TK>()));
+        float* packB = Align64(PackBuffer(ref _packB, PackedBSize<TK>()));
+        for (int jc = j0; jc < j1; jc += NC)
         {
-            fixed (float* rawA = bufA)
-            fixed (float* rawB = bufB)
+            int nc = Math.Min(NC, j1 - jc);
+            for (int pc = 0; pc < k; pc += kStep)
             {
-                float* packA = Align64(rawA);
-                float* packB = Align64(rawB);
-                for (int jc = j0; jc < j1; jc += NC)
+                int kc = Math.Min(kStep, k - pc);
+                float betaK = pc == 0 ? beta : 1f;
+                b.Pack(packB, pc, kc, jc, nc, nr);
+                for (int ic = i0; ic < i1; ic += MC)
                 {
-                    int nc = Math.Min(NC, j1 - jc);
-                    for (int pc = 0; pc < k; pc += kStep)
+                    int mc = Math.Min(MC, i1 - ic);
+                    for (int ir = 0; ir < mc; ir += mr)
                     {
-                        int kc = Math.Min(kStep, k - pc);
-                        float betaK = pc == 0 ? beta : 1f;
-                        b.Pack(packB, pc, kc, jc, nc, nr);
-                        for (int ic = i0; ic < i1; ic += MC)
+                        a.Pack(packA + ir * kc, ic + ir, Math.Min(mr, mc - ir), pc, kc, mr);
+                    }
+                    for (int jr = 0; jr < nc; jr += nr)
+                    {
+                        int cols = Math.Min(nr, nc - jr);
+                        float* bp = packB + jr * kc;
+                        for (int ir = 0; ir < mc; ir += mr)
                         {
-                            int mc = Math.Min(MC, i1 - ic);
-                            for (int ir = 0; ir < mc; ir += mr)
+                            int rows = Math.Min(mr, mc - ir);
+                            float* ct = c + (nint)(ic + ir) * ldc + jc + jr;
+                            if (rows == mr && cols == nr)
                             {
-                                a.Pack(packA + ir * kc, ic + ir, Math.Min(mr, mc - ir), pc, kc, mr);
+                                TK.Run(kc, packA + ir * kc, bp, ct, ldc, alpha, betaK);
                             }
-                            for (int jr = 0; jr < nc; jr += nr)
+                            else
                             {
-                                int cols = Math.Min(nr, nc - jr);
-                                float* bp = packB + jr * kc;
-                                for (int ir = 0; ir < mc; ir += mr)
-                                {
-                                    int rows = Math.Min(mr, mc - ir);
-                                    float* ct = c + (nint)(ic + ir) * ldc + jc + jr;
-                                    if (rows == mr && cols == nr)
-                                    {
-                                        TK.Run(kc, packA + ir * kc, bp, ct, ldc, alpha, betaK);
-                                    }
-                                    else
-                                    {
-                                        TK.Run(kc, packA + ir * kc, bp, tile, nr, 1f, 0f);
-                                        StoreEdge(tile, nr, ct, ldc, rows, cols, alpha, betaK);
-                                    }
-                                }
+                                TK.Run(kc, packA + ir * kc, bp, tile, nr, 1f, 0f);
+                                StoreEdge(tile, nr, ct, ldc, rows, cols, alpha, betaK);
                             }
                         }
                     }
                 }
             }
         }
-        finally
-        {
-            BufferPool.Return(bufB);
-            BufferPool.Return(bufA);
-        }
     }
+
+    /// <summary>
+    /// This thread's packing buffer, grown to at least <paramref name="size"/> floats. Pinned, so it needs no
+    /// <c>fixed</c>; a thread runs one GEMM at a time, so the buffer is free whenever a GEMM starts.
+    /// </summary>
+    private static float* PackBuffer(ref float[]? buffer, int size)
+    {
+        if (buffer == null || buffer.Length < size)
+        {
+            buffer = GC.AllocateUninitializedArray<float>(size, pinned: true);
+        }
+        return (float*)Unsafe.AsPointer(ref buffer[0]);
+    }
+
+    [ThreadStatic]
+    private static float[]? _packA;
+
+    [ThreadStatic]
+    private static float[]? _packB;
 
     private static float* Align64(float* p) => (float*)(((nint)p + 63) & ~(nint)63);
 
