@@ -1,16 +1,144 @@
 #!/usr/bin/env python3
-"""PyTorch side of the training/inference throughput benchmark (run with Debian's /usr/bin/python3).
+"""PyTorch and NumPy side of the benchmark (run with Debian's /usr/bin/python3; build/bench/run.sh runs it).
 
-Same networks, batch sizes, thread count and step counts as the .NET benchmark (samples/Benchmarks).
-Prints one JSON object per workload on stdout.
+The same workloads, batch sizes, step counts, options and JSON lines as the .NET side (samples/Benchmarks):
+SGEMM through numpy (OpenBLAS), 3x3 convolutions, training and inference throughput, peak memory while training
+ResNet-18, and the Fashion-MNIST accuracy of the small CNN. Prints {"info": ...} first, then one object per workload.
 """
 import argparse
+import ctypes
+import gzip
 import json
+import os
+import platform
+import statistics
 import time
 
+import numpy as np
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
+import torchvision
 
+TRAIN_BATCH = 64
+INFER_BATCH = 256
+# Fashion-MNIST training-set pixel mean and standard deviation in [0, 1], as in Data/FashionMnist.cs.
+PIXEL_MEAN = 0.28604060
+PIXEL_STD = 0.35302424
+
+
+def report(workload, unit, value, higher_is_better, **detail):
+    print(json.dumps({"workload": workload, "unit": unit, "value": round(value, 3),
+                      "higherIsBetter": higher_is_better, "detail": detail}), flush=True)
+
+
+def loaded_blas():
+    """The BLAS libraries this process has mapped, with OpenBLAS's own configuration and thread count."""
+    libs = sorted({line.split()[-1] for line in open("/proc/self/maps")
+                   if "blas" in line.rsplit("/", 1)[-1] and ".so" in line})
+    info = {"libraries": [os.path.realpath(p) for p in libs]}
+    for path in libs:
+        lib = ctypes.CDLL(path)
+        if hasattr(lib, "openblas_get_config"):
+            lib.openblas_get_config.restype = ctypes.c_char_p
+            info["openblas"] = lib.openblas_get_config().decode()
+            info["openblasThreads"] = lib.openblas_get_num_threads()
+            break
+    return info
+
+
+def machine():
+    """CPU model, cores, widest SIMD and kernel, from /proc/cpuinfo."""
+    cpu = {}
+    for line in open("/proc/cpuinfo"):
+        key, _, value = line.partition(":")
+        cpu.setdefault(key.strip(), value.strip())
+    flags = cpu.get("flags", "").split()
+    simd = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2"
+    return (f"{cpu.get('model name', platform.processor())} (family {cpu.get('cpu family', '?')}, model "
+            f"{cpu.get('model', '?')}), {os.cpu_count()} cores, {simd}; {platform.system()} {platform.release()}")
+
+
+def info(threads):
+    a = np.ones((64, 64), np.float32)
+    _ = a @ a  # loads the BLAS
+    blas = loaded_blas()
+    print(json.dumps({"info": {
+        "side": "peer", "machine": machine(), "python": platform.python_version(), "torch": torch.__version__,
+        "torchvision": torchvision.__version__, "numpy": np.__version__, "numpyBlas": blas,
+        "threads": torch.get_num_threads(), "requestedThreads": threads,
+        "mkldnn": torch.backends.mkldnn.is_available()}}), flush=True)
+
+
+def best_ms(fn, warmup, rounds, repeat=1):
+    for _ in range(warmup):
+        fn()
+    best = float("inf")
+    for _ in range(rounds):
+        t = time.perf_counter()
+        for _ in range(repeat):
+            fn()
+        best = min(best, (time.perf_counter() - t) / repeat)
+    return best * 1e3
+
+
+# ---- kernels ---------------------------------------------------------------------------------------------------
+
+GEMMS = [("sgemm/256", False, False, 256), ("sgemm/512", False, False, 512), ("sgemm/1024", False, False, 1024),
+         ("sgemm/2048", False, False, 2048), ("sgemm/1024-nt", False, True, 1024), ("sgemm/1024-tn", True, False, 1024)]
+
+# name, batch, channels, size, filters, groups; 3x3, stride 1, padding 1, with bias.
+CONVS = [("conv3x3", 64, 64, 28, 64, 1), ("depthwise3x3", 64, 128, 28, 128, 128)]
+
+
+def gemm(a, name, ta, tb, n):
+    rng = np.random.default_rng(1)
+    x = rng.random((n, n), dtype=np.float32)
+    y = rng.random((n, n), dtype=np.float32)
+    x, y = (x.T if ta else x), (y.T if tb else y)  # transposed views: numpy passes BLAS the transpose flag
+    out = np.empty((n, n), np.float32)
+    flop = 2.0 * n ** 3
+    repeat = max(1, int(2e8 / flop))
+    rounds = a.steps or 30
+    ms = best_ms(lambda: np.matmul(x, y, out=out), a.warmup if a.warmup is not None else 3, rounds, repeat)
+    report(name, "GFLOP/s", flop / ms / 1e6, True, ms=ms, rounds=rounds, callsPerRound=repeat)
+
+
+def conv(a, name, batch, channels, size, filters, groups):
+    parts = ["forward", "backward-data", "backward-filter", "forward+backward"]
+    if not any(selected(a, f"{name}/{p}") for p in parts):
+        return
+    torch.manual_seed(1)
+    x = torch.randn(batch, channels, size, size)
+    w = torch.randn(filters, channels // groups, 3, 3) * 0.05
+    b = torch.randn(filters)
+    dy = torch.randn(batch, filters, size, size)
+    gflop = 2.0 * batch * filters * (channels // groups) * 9 * size * size / 1e9
+    rounds, warmup = a.steps or 20, a.warmup if a.warmup is not None else 3
+
+    def measure(part, multiple, fn):
+        if selected(a, f"{name}/{part}"):
+            ms = best_ms(fn, warmup, rounds)
+            report(f"{name}/{part}", "GFLOP/s", multiple * gflop / ms * 1e3, True, ms=ms, rounds=rounds, batch=batch)
+
+    def backward(mask):
+        return torch.ops.aten.convolution_backward(dy, x, w, [filters], [1, 1], [1, 1], [1, 1], False, [0, 0],
+                                                   groups, mask)
+
+    with torch.no_grad():
+        measure("forward", 1, lambda: F.conv2d(x, w, b, padding=1, groups=groups))
+        measure("backward-data", 1, lambda: backward([True, False, False]))
+        measure("backward-filter", 1, lambda: backward([False, True, False]))
+    xr, wr, br = x.clone().requires_grad_(), w.clone().requires_grad_(), b.clone().requires_grad_()
+
+    def step():
+        F.conv2d(xr, wr, br, padding=1, groups=groups).backward(dy)
+        xr.grad = wr.grad = br.grad = None
+
+    measure("forward+backward", 3, step)
+
+
+# ---- networks --------------------------------------------------------------------------------------------------
 
 def lenet5():
     return nn.Sequential(
@@ -27,51 +155,167 @@ def small_cnn():
         nn.Flatten(), nn.Linear(64 * 7 * 7, 128), nn.ReLU(), nn.Dropout(0.25), nn.Linear(128, 10))
 
 
-MODELS = {"lenet5": lenet5, "smallcnn": small_cnn}
+def resnet18():
+    """torchvision's ResNet-18 with the small-image stem: 3x3 stride-1 conv1 on one channel, no max-pool."""
+    m = torchvision.models.resnet18(num_classes=10)
+    m.conv1 = nn.Conv2d(1, 64, 3, 1, 1, bias=False)
+    nn.init.kaiming_normal_(m.conv1.weight, mode="fan_out", nonlinearity="relu")
+    m.maxpool = nn.Identity()
+    return m
 
 
-def train_throughput(model, batch, steps, warmup):
+# name, constructor, timed and warm-up steps for training, then for inference (the .NET side's defaults).
+NETWORKS = [("lenet5", lenet5, 100, 20, 40, 5), ("smallcnn", small_cnn, 60, 10, 20, 3),
+            ("resnet18", resnet18, 10, 2, 4, 1)]
+
+
+def train_step(model, batch):
+    g = torch.Generator().manual_seed(1)
+    x = torch.randn(batch, 1, 28, 28, generator=g)
+    y = torch.randint(0, 10, (batch,), generator=g)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    loss_fn = nn.CrossEntropyLoss()
-    x = torch.randn(batch, 1, 28, 28)
-    y = torch.randint(0, 10, (batch,))
     model.train()
-    for i in range(warmup + steps):
-        if i == warmup:
-            t0 = time.perf_counter()
+
+    def step():
         opt.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
+        F.cross_entropy(model(x), y).backward()
         opt.step()
-    return steps * batch / (time.perf_counter() - t0)
+    return step
 
 
-def infer_throughput(model, batch, steps, warmup):
-    x = torch.randn(batch, 1, 28, 28)
+def infer_step(model, batch):
+    x = torch.randn(batch, 1, 28, 28, generator=torch.Generator().manual_seed(2))
     model.eval()
-    with torch.no_grad():
-        for i in range(warmup + steps):
-            if i == warmup:
-                t0 = time.perf_counter()
+
+    def step():
+        with torch.no_grad():
             model(x)
-    return steps * batch / (time.perf_counter() - t0)
+    return step
+
+
+def throughput(name, model, batch, steps, warmup, step):
+    for _ in range(warmup):
+        step()
+    seconds = []
+    for _ in range(steps):
+        t = time.perf_counter()
+        step()
+        seconds.append(time.perf_counter() - t)
+    report(name, "images/s", steps * batch / sum(seconds), True, batch=batch, steps=steps, warmup=warmup,
+           medianImagesPerSecond=round(batch / sorted(seconds)[len(seconds) // 2], 1),
+           parameters=sum(p.numel() for p in model.parameters()))
+
+
+def run_throughput(a):
+    for name, ta, tb, n in GEMMS:
+        if selected(a, name):
+            gemm(a, name, ta, tb, n)
+    for c in CONVS:
+        conv(a, *c)
+    for name, make, train_steps, train_warmup, infer_steps, infer_warmup in NETWORKS:
+        train, infer = selected(a, f"train/{name}"), selected(a, f"infer/{name}")
+        if not (train or infer):
+            continue
+        torch.manual_seed(0)
+        model = make()
+        if train:
+            throughput(f"train/{name}", model, TRAIN_BATCH, a.steps or train_steps,
+                       a.warmup if a.warmup is not None else train_warmup, train_step(model, TRAIN_BATCH))
+        if infer:
+            throughput(f"infer/{name}", model, INFER_BATCH, a.steps or infer_steps,
+                       a.warmup if a.warmup is not None else infer_warmup, infer_step(model, INFER_BATCH))
+
+
+def proc_status_mib(field):
+    for line in open("/proc/self/status"):
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"/proc/self/status has no {field} line")
+
+
+def run_memory(a):
+    name = "memory/resnet18-train"
+    if not selected(a, name):
+        return
+    baseline = proc_status_mib("VmHWM")
+    torch.manual_seed(0)
+    step = train_step(resnet18(), TRAIN_BATCH)
+    steps = a.steps or 5
+    for _ in range(steps):
+        step()
+    peak = proc_status_mib("VmHWM")
+    report(name, "MiB", peak, False, steps=steps, batch=TRAIN_BATCH, baselineMiB=round(baseline, 1))
+    report(name + "-growth", "MiB", peak - baseline, False, steps=steps, batch=TRAIN_BATCH)
+
+
+# ---- accuracy --------------------------------------------------------------------------------------------------
+
+def load_idx(folder, name):
+    with gzip.open(os.path.join(folder, name + ".gz")) as f:
+        data = f.read()
+    dims = data[3]
+    shape = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(dims)]
+    return np.frombuffer(data, np.uint8, offset=4 + 4 * dims).reshape(shape)
+
+
+def fashion_mnist(folder, split):
+    images = load_idx(folder, f"{split}-images-idx3-ubyte").astype(np.float32) / 255
+    labels = load_idx(folder, f"{split}-labels-idx1-ubyte").astype(np.int64)
+    x = torch.from_numpy((images - PIXEL_MEAN) / PIXEL_STD).unsqueeze(1)
+    return x, torch.from_numpy(labels)
+
+
+def run_accuracy(a):
+    name = "accuracy/smallcnn"
+    if not selected(a, name):
+        return
+    train_x, train_y = fashion_mnist(a.data_dir, "train")
+    test_x, test_y = fashion_mnist(a.data_dir, "t10k")
+    torch.manual_seed(a.seed)
+    model = small_cnn()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=3, gamma=0.1)
+    shuffle = torch.Generator().manual_seed(a.seed)
+    t0 = time.perf_counter()
+    for _ in range(a.epochs):
+        model.train()
+        order = torch.randperm(len(train_y), generator=shuffle)
+        for i in range(0, len(order), TRAIN_BATCH):  # the last, smaller batch is kept
+            idx = order[i:i + TRAIN_BATCH]
+            opt.zero_grad()
+            F.cross_entropy(model(train_x[idx]), train_y[idx]).backward()
+            opt.step()
+        sched.step()
+    train_seconds = time.perf_counter() - t0
+    model.eval()
+    correct = 0
+    with torch.no_grad():
+        for i in range(0, len(test_y), INFER_BATCH):
+            correct += (model(test_x[i:i + INFER_BATCH]).argmax(1) == test_y[i:i + INFER_BATCH]).sum().item()
+    report(name, "% test accuracy", 100 * correct / len(test_y), True, epochs=a.epochs, seed=a.seed,
+           trainSeconds=round(train_seconds, 1), testImages=len(test_y))
+
+
+def selected(a, workload):
+    return not a.only or any(workload.startswith(p) for p in a.only)
 
 
 def main():
-    p = argparse.ArgumentParser()
+    here = os.path.dirname(os.path.abspath(__file__))
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--mode", choices=["throughput", "memory", "accuracy"], default="throughput")
+    p.add_argument("--only", type=lambda s: [x.strip() for x in s.split(",") if x.strip()], default=[],
+                   help="run only the workloads whose names start with one of these comma-separated prefixes")
+    p.add_argument("--steps", type=int, help="timed iterations of every workload (default: per workload)")
+    p.add_argument("--warmup", type=int, help="untimed iterations before them (default: per workload)")
+    p.add_argument("--epochs", type=int, default=5, help="epochs of the accuracy run")
+    p.add_argument("--seed", type=int, default=1, help="seed of the accuracy run")
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--steps", type=int, default=100)
-    p.add_argument("--warmup", type=int, default=20)
-    p.add_argument("--models", default="lenet5,smallcnn")
+    p.add_argument("--data-dir", default=os.path.join(here, "..", "..", "samples", "data", "fashion-mnist"))
     a = p.parse_args()
     torch.set_num_threads(a.threads)
-    torch.manual_seed(0)
-    for name in a.models.split(","):
-        m = MODELS[name]()
-        print(json.dumps({"workload": f"train/{name}", "batch": 64,
-                          "imagesPerSecond": train_throughput(m, 64, a.steps, a.warmup)}), flush=True)
-        print(json.dumps({"workload": f"infer/{name}", "batch": 256,
-                          "imagesPerSecond": infer_throughput(m, 256, max(a.steps // 4, 10), 3)}), flush=True)
+    info(a.threads)
+    {"throughput": run_throughput, "memory": run_memory, "accuracy": run_accuracy}[a.mode](a)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,8 @@ using Microsoft.ML.ConvNet.Models;
 using Microsoft.ML.ConvNet.Optimizers;
 using Microsoft.ML.ConvNet.Tensors;
 
+namespace Microsoft.ML.ConvNet.Samples.Benchmarks;
+
 /// <summary>
 /// ResNet-18 training and inference throughput on a GPU, the workloads of build/bench/gpu_torch_bench.py: SGD
 /// (lr 0.01, momentum 0.9) on cross-entropy with synthetic data, fp32 (TF32 off), tf32 (TF32 on) and bf16 autocast.
@@ -17,8 +19,10 @@ internal static class GpuBenchmark
     private static readonly (string Name, bool Small, int Size, int Batch)[] Workloads =
         [("resnet18-224", false, 224, 128), ("resnet18-32", true, 32, 256)];
 
-    public static int Run(Device device, int steps, int warmup, string[] precisions, string[] workloads)
+    public static int Run(BenchOptions options)
     {
+        var device = Device.Parse(options.Device);
+        int steps = options.StepsOr(50), warmup = options.WarmupOr(10);
         if (device.Type != DeviceType.Cuda)
         {
             Console.Error.WriteLine($"--mode gpu needs a CUDA device, got {device}.");
@@ -33,13 +37,13 @@ internal static class GpuBenchmark
         Console.Error.WriteLine($"{CudaBackend.Availability.Description}; benchmarking {device} ({backend.Name})");
         foreach (var (name, small, size, batch) in Workloads)
         {
-            if (!workloads.Contains(name))
-            {
-                continue;
-            }
             int classes = small ? 10 : 1000;
-            foreach (var precision in precisions)
+            foreach (var precision in (string[])["fp32", "tf32", "bf16"])
             {
+                if (!options.Selected($"train/{name}/{precision}") && !options.Selected($"infer/{name}/{precision}"))
+                {
+                    continue;
+                }
                 CudaOptions.AllowTf32 = precision != "fp32";
                 bool bf16 = precision == "bf16";
                 RandomSource.ManualSeed(0);

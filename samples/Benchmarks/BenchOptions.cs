@@ -1,0 +1,127 @@
+using System.Globalization;
+
+namespace Microsoft.ML.ConvNet.Samples.Benchmarks;
+
+/// <summary>What the benchmark process measures.</summary>
+internal enum BenchMode
+{
+    /// <summary>SGEMM, convolution kernels, training and inference throughput.</summary>
+    Throughput,
+
+    /// <summary>Peak resident memory while training ResNet-18; alone in its process so the peak is its own.</summary>
+    Memory,
+
+    /// <summary>Final Fashion-MNIST test accuracy of the small CNN with the Fashion-MNIST job's recipe.</summary>
+    Accuracy,
+
+    /// <summary>ResNet-18 training and inference on a CUDA device in fp32, TF32 and bf16 (build/bench/run_gpu.sh).</summary>
+    Gpu,
+}
+
+/// <summary>Command-line options; build/bench/torch_bench.py takes the same ones.</summary>
+internal sealed class BenchOptions
+{
+    public const string Usage = """
+        Usage: Benchmarks [--mode throughput|memory|accuracy|gpu] [--only PREFIX[,PREFIX...]] [--steps N] [--warmup N]
+                          [--epochs N] [--seed N] [--device cuda:N]
+          --mode     throughput (default): sgemm/, conv3x3/, depthwise3x3/, train/, infer/ workloads
+                     memory: memory/resnet18-train (peak resident memory; run it in a process of its own)
+                     accuracy: accuracy/smallcnn (Fashion-MNIST, Adam 1e-3, StepLR(3, 0.1), batch 64)
+          gpu: train/resnet18-224/, train/resnet18-32/, infer/... in fp32, tf32 and bf16 on --device
+          --only     run only the workloads whose names start with one of the prefixes
+          --steps    timed iterations of every workload (default: per workload, see docs/benchmarks.md)
+          --warmup   untimed iterations before them (default: per workload)
+          --epochs   epochs of the accuracy run (default 5)
+          --seed     seed of the accuracy run (default 1)
+          --device   the GPU of the gpu mode (default cuda:0)
+        Prints one JSON object per line: first {"info": ...}, then one per workload.
+        """;
+
+    public BenchMode Mode { get; private set; } = BenchMode.Throughput;
+
+    public IReadOnlyList<string> Only { get; private set; } = [];
+
+    public int? Steps { get; private set; }
+
+    public int? Warmup { get; private set; }
+
+    public int Epochs { get; private set; } = 5;
+
+    public int Seed { get; private set; } = 1;
+
+    public string Device { get; private set; } = "cuda:0";
+
+    public bool Help { get; private set; }
+
+    /// <summary>True when <paramref name="workload"/> is selected by <see cref="Only"/> (everything when it is empty).</summary>
+    public bool Selected(string workload)
+        => Only.Count == 0 || Only.Any(p => workload.StartsWith(p, StringComparison.Ordinal));
+
+    /// <summary>Timed iterations: <see cref="Steps"/> when given, otherwise the workload's default.</summary>
+    public int StepsOr(int fallback) => Steps ?? fallback;
+
+    /// <summary>Untimed iterations: <see cref="Warmup"/> when given, otherwise the workload's default.</summary>
+    public int WarmupOr(int fallback) => Warmup ?? fallback;
+
+    public static BenchOptions Parse(IReadOnlyList<string> args)
+    {
+        var o = new BenchOptions();
+        for (int i = 0; i < args.Count; i++)
+        {
+            string name = args[i];
+            if (name is "--help" or "-h")
+            {
+                o.Help = true;
+                continue;
+            }
+            if (i + 1 >= args.Count)
+            {
+                throw new ArgumentException($"Option {name} needs a value.");
+            }
+            string value = args[++i];
+            switch (name)
+            {
+                case "--mode":
+                    o.Mode = value switch
+                    {
+                        "throughput" => BenchMode.Throughput,
+                        "memory" => BenchMode.Memory,
+                        "accuracy" => BenchMode.Accuracy,
+                        "gpu" => BenchMode.Gpu,
+                        _ => throw new ArgumentException($"--mode must be throughput, memory, accuracy or gpu, got '{value}'."),
+                    };
+                    break;
+                case "--only":
+                    o.Only = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                    break;
+                case "--steps":
+                    o.Steps = Positive(name, value);
+                    break;
+                case "--warmup":
+                    o.Warmup = Positive(name, value, allowZero: true);
+                    break;
+                case "--epochs":
+                    o.Epochs = Positive(name, value);
+                    break;
+                case "--seed":
+                    o.Seed = Positive(name, value, allowZero: true);
+                    break;
+                case "--device":
+                    o.Device = value;
+                    break;
+                default:
+                    throw new ArgumentException($"Unknown option {name}.");
+            }
+        }
+        return o;
+    }
+
+    private static int Positive(string name, string value, bool allowZero = false)
+    {
+        if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int n) || (n == 0 && !allowZero))
+        {
+            throw new ArgumentException($"{name} needs a {(allowZero ? "non-negative" : "positive")} integer, got '{value}'.");
+        }
+        return n;
+    }
+}

@@ -1,0 +1,103 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+
+namespace Microsoft.ML.ConvNet.Samples.Benchmarks;
+
+/// <summary>Writes the JSON lines build/bench/run.sh joins with the PyTorch side's.</summary>
+internal static class Report
+{
+    private static readonly JsonSerializerOptions Json = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary>The environment of this side: runtime, thread count, SIMD width.</summary>
+    public static void Info()
+        => Write(new Dictionary<string, object?>
+        {
+            ["info"] = new Dictionary<string, object?>
+            {
+                ["side"] = "ours",
+                ["runtime"] = RuntimeInformation.FrameworkDescription,
+                ["library"] = typeof(Tensors.Tensor).Assembly.GetName().Version?.ToString(),
+                ["threads"] = Environment.ProcessorCount,
+                ["vector512"] = Vector512.IsHardwareAccelerated,
+                ["vector256"] = Vector256.IsHardwareAccelerated,
+            },
+        });
+
+    /// <summary>One measured workload.</summary>
+    public static void Result(string workload, string unit, double value, bool higherIsBetter, Dictionary<string, object?>? detail = null)
+        => Write(new Dictionary<string, object?>
+        {
+            ["workload"] = workload,
+            ["unit"] = unit,
+            ["value"] = Math.Round(value, 3),
+            ["higherIsBetter"] = higherIsBetter,
+            ["detail"] = detail,
+        });
+
+    private static void Write(Dictionary<string, object?> line)
+    {
+        Console.Out.WriteLine(JsonSerializer.Serialize(line, Json));
+        Console.Out.Flush();
+    }
+
+    /// <summary>
+    /// Best (smallest) milliseconds per call of <paramref name="action"/> over <paramref name="rounds"/> rounds of
+    /// <paramref name="repeat"/> calls, after <paramref name="warmup"/> untimed calls.
+    /// </summary>
+    public static double BestMs(Action action, int warmup, int rounds, int repeat = 1)
+    {
+        for (int i = 0; i < warmup; i++)
+        {
+            action();
+        }
+        double best = double.MaxValue;
+        for (int r = 0; r < rounds; r++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            for (int i = 0; i < repeat; i++)
+            {
+                action();
+            }
+            best = Math.Min(best, Stopwatch.GetElapsedTime(start).TotalMilliseconds / repeat);
+        }
+        return best;
+    }
+
+    /// <summary>
+    /// Seconds of each of <paramref name="steps"/> timed calls of <paramref name="step"/>, after <paramref name="warmup"/>
+    /// untimed ones.
+    /// </summary>
+    public static double[] StepSeconds(Action step, int warmup, int steps)
+    {
+        for (int i = 0; i < warmup; i++)
+        {
+            step();
+        }
+        var seconds = new double[steps];
+        for (int i = 0; i < steps; i++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            step();
+            seconds[i] = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        }
+        return seconds;
+    }
+
+    /// <summary>A field of /proc/self/status in MiB (VmHWM: peak resident set; VmRSS: current).</summary>
+    public static double ProcStatusMiB(string field)
+    {
+        foreach (string line in File.ReadLines("/proc/self/status"))
+        {
+            if (line.StartsWith(field + ":", StringComparison.Ordinal))
+            {
+                string kb = line[(field.Length + 1)..].Trim().Split(' ')[0];
+                return double.Parse(kb, CultureInfo.InvariantCulture) / 1024;
+            }
+        }
+        throw new InvalidOperationException($"/proc/self/status has no {field} line.");
+    }
+}
