@@ -77,12 +77,13 @@ public static class BufferPool
 /// <summary>A last-in first-out stack of same-length buffers.</summary>
 internal sealed class BufferBucket
 {
+    private readonly Lock _gate = new();
     private float[]?[] _items = new float[]?[4];
     private int _count;
 
     public void Push(float[] buffer)
     {
-        lock (this)
+        lock (_gate)
         {
             if (_count == _items.Length)
             {
@@ -94,7 +95,7 @@ internal sealed class BufferBucket
 
     public bool TryPop([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out float[]? buffer)
     {
-        lock (this)
+        lock (_gate)
         {
             if (_count == 0)
             {

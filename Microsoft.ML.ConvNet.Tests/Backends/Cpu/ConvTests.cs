@@ -121,6 +121,16 @@ public sealed class ConvTests
     }
 
     [TestMethod]
+    public void SmallMapsOfManyImagesShareOneGemm()
+    {
+        // Small output maps: several images per GEMM, with image boundaries inside the micro-kernel's tiles, more
+        // than one block of images, a filter deeper than one packed block, groups, stride 2 and dilation.
+        CheckAll(Geometry(37, 30, 5, 3, 20, 3, 3, pad: 1), 26);
+        CheckAll(Geometry(9, 6, 7, 6, 10, 3, 3, stride: 2, pad: 1, groups: 2), 27, withBias: false);
+        CheckAll(Geometry(5, 3, 9, 7, 4, 3, 3, (1, 2), (2, 1), (2, 1)), 28);
+    }
+
+    [TestMethod]
     public void EmptyBatchWritesAZeroFilterGradient() => CheckAll(Geometry(0, 3, 5, 5, 4, 3, 3, pad: 1), 20);
 
     [TestMethod]

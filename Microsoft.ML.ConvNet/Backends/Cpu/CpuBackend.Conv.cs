@@ -6,8 +6,9 @@ namespace Microsoft.ML.ConvNet.Backends.Cpu;
 
 // Matrix multiplication and convolution. Convolutions are GEMMs over the im2col view of each image and group
 // (see Im2ColView): forward packs the view straight into GEMM panels; 1×1 stride-1 unpadded convolutions use the
-// image as the matrix; depthwise convolutions use direct kernels. Work is split over images (and groups) when
-// there are enough of them, otherwise inside the GEMM.
+// image as the matrix; depthwise convolutions use direct kernels. Small output maps (late layers) put the im2col
+// matrices of several images side by side in one GEMM (image blocks). Work is split over images, image blocks (and
+// groups) when there are enough of them, otherwise inside the GEMM.
 public sealed partial class CpuBackend
 {
     /// <inheritdoc/>
@@ -74,6 +75,11 @@ public sealed partial class CpuBackend
                 return;
             }
             bool pointwise = IsPointwise(g);
+            if (!pointwise && ImagesPerGemm(g, Math.Clamp(ForwardBlockFloats / kg, 256, NcTarget)) is int per and > 1)
+            {
+                ForwardImageBlocks((float*)xp, (float*)wp, (float*)bp, (float*)yp, geo, per);
+                return;
+            }
             int tasks = g.N * groups;
             bool innerParallel = tasks < CpuParallel.Threads;
             ForChunks(tasks, (from, to) =>
@@ -146,6 +152,11 @@ public sealed partial class CpuBackend
             // Without the pointwise shortcut the GEMM writes the column-matrix gradient for a slice of output
             // positions into a buffer sized to stay in L2, and col2im adds that slice into dx.
             int slice = Math.Min(ohw, Math.Max(32, ColumnSliceFloats / depth / 32 * 32));
+            if (!pointwise && ImagesPerGemm(g, Math.Clamp(2 * ColumnSliceFloats / depth, 64, NcTarget)) is int per and > 1)
+            {
+                BackwardDataImageBlocks((float*)dyp, (float*)wp, (float*)dxp, geo, per);
+                return;
+            }
             ForChunks(tasks, (from, to) =>
             {
                 float[]? scratch = pointwise ? null : BufferPool.Rent(depth * slice);
@@ -233,8 +244,22 @@ public sealed partial class CpuBackend
             }
             bool pointwise = IsPointwise(g);
             // dw (+)= Σ over images n in [from, to) of dY_n · col_nᵀ, group by group; colᵀ is packed from the image.
+            bool batched = !pointwise && ohw < BatchedPositions;
             void Accumulate(float* acc, int from, int to, bool first, bool innerParallel)
             {
+                if (batched && to > from)
+                {
+                    // All images of the range in one GEMM per group: dW_g = [dY_n]_n · [col_n]_nᵀ, summed over
+                    // the images and positions in a fixed order.
+                    for (int gi = 0; gi < groups; gi++)
+                    {
+                        nint imageX = (nint)geo.C * hw, imageY = (nint)geo.K * ohw;
+                        var a = new BatchRowsA((float*)dyp + from * imageY + (nint)gi * kg * ohw, imageY, ohw);
+                        var b = new Im2ColBatchTransposedPackB((float*)xp + from * imageX + (nint)gi * cg * hw, imageX, geo);
+                        Sgemm.Run(ref a, ref b, kg, depth, (to - from) * ohw, 1f, first ? 0f : 1f, acc + (nint)gi * kg * depth, depth, innerParallel);
+                    }
+                    return;
+                }
                 for (int n = from; n < to; n++, first = false)
                 {
                     for (int gi = 0; gi < groups; gi++)
@@ -294,6 +319,132 @@ public sealed partial class CpuBackend
                 BufferPool.Return(sum);
             }
         }
+    }
+
+    /// <summary>
+    /// Output positions per image below which a convolution multiplies several images in one GEMM (their im2col
+    /// matrices side by side): small late-network feature maps would otherwise leave the micro-kernel's 32-wide tiles
+    /// part empty and repack the filters for every image.
+    /// </summary>
+    private const int BatchedPositions = 512;
+
+    /// <summary>Columns per GEMM the image blocks aim for (one packed B block).</summary>
+    private const int NcTarget = Sgemm.NC;
+
+    /// <summary>Size (floats) of the per-block forward result buffer the image blocks aim for (1 MiB).</summary>
+    private const int ForwardBlockFloats = 256 * 1024;
+
+    /// <summary>
+    /// Images per GEMM for the image-block paths: about <paramref name="columns"/> GEMM columns' worth, at most a share
+    /// of the batch that still gives every core work; 1 (the per-image path) for large maps.
+    /// </summary>
+    private static int ImagesPerGemm(in ConvGeometry g, int columns)
+    {
+        int ohw = g.OH * g.OW;
+        if (ohw >= BatchedPositions || g.N < 2)
+        {
+            return 1;
+        }
+        // Whole rounds of blocks for the cores, images spread evenly over the blocks.
+        int threads = CpuParallel.Threads;
+        int blocks = (g.N + Math.Max(1, columns / ohw) - 1) / Math.Max(1, columns / ohw);
+        blocks = Math.Min(g.N, (blocks + threads - 1) / threads * threads);
+        return (g.N + blocks - 1) / blocks;
+    }
+
+    /// <summary>
+    /// Forward over blocks of <paramref name="per"/> images: Y_block [kg, per·ohw] = W_g · [col_n]_n in one GEMM into
+    /// a buffer, then scattered (plus bias) to the images' output planes.
+    /// </summary>
+    private static unsafe void ForwardImageBlocks(float* x, float* w, float* bias, float* y, ConvGeometry g, int per)
+    {
+        int groups = g.Groups, cg = g.CPerGroup, kg = g.KPerGroup, hw = g.H * g.W, ohw = g.OH * g.OW;
+        int depth = cg * g.R * g.S;
+        int blocks = (g.N + per - 1) / per, tasks = blocks * groups;
+        bool innerParallel = tasks < CpuParallel.Threads;
+        nint xp = (nint)x, wp = (nint)w, bp = (nint)bias, yp = (nint)y;
+        ForChunks(tasks, (from, to) =>
+        {
+            var temp = BufferPool.Rent(kg * per * ohw);
+            try
+            {
+                fixed (float* tp = temp)
+                {
+                    for (int t = from; t < to; t++)
+                    {
+                        int blk = t / groups, gi = t % groups;
+                        int n0 = blk * per, count = Math.Min(per, g.N - n0), cols = count * ohw;
+                        nint imageX = (nint)g.C * hw;
+                        var a = new DenseA((float*)wp + (nint)gi * kg * depth, depth, trans: false);
+                        var b = new Im2ColBatchPackB((float*)xp + n0 * imageX + (nint)gi * cg * hw, imageX, g);
+                        Sgemm.Run(ref a, ref b, kg, cols, depth, 1f, 0f, tp, cols, innerParallel);
+                        for (int i = 0; i < count; i++)
+                        {
+                            float* yImg = (float*)yp + ((nint)(n0 + i) * g.K + gi * kg) * ohw;
+                            for (int k = 0; k < kg; k++)
+                            {
+                                var src = new ReadOnlySpan<float>(tp + (nint)k * cols + i * ohw, ohw);
+                                var dst = new Span<float>(yImg + (nint)k * ohw, ohw);
+                                if (bp != 0)
+                                {
+                                    TensorPrimitives.Add(src, ((float*)bp)[gi * kg + k], dst);
+                                }
+                                else
+                                {
+                                    src.CopyTo(dst);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            finally
+            {
+                BufferPool.Return(temp);
+            }
+        });
+    }
+
+    /// <summary>
+    /// Backward data over blocks of <paramref name="per"/> images: dCol [depth, per·ohw] = W_gᵀ · [dY_n]_n in one GEMM
+    /// into a buffer, then col2im into each image's gradient.
+    /// </summary>
+    private static unsafe void BackwardDataImageBlocks(float* dy, float* w, float* dx, ConvGeometry g, int per)
+    {
+        int groups = g.Groups, cg = g.CPerGroup, kg = g.KPerGroup, hw = g.H * g.W, ohw = g.OH * g.OW;
+        int depth = cg * g.R * g.S;
+        int blocks = (g.N + per - 1) / per, tasks = blocks * groups;
+        bool innerParallel = tasks < CpuParallel.Threads;
+        nint dyp = (nint)dy, wp = (nint)w, dxp = (nint)dx;
+        ForChunks(tasks, (from, to) =>
+        {
+            var col = BufferPool.Rent(depth * per * ohw);
+            try
+            {
+                fixed (float* cp = col)
+                {
+                    for (int t = from; t < to; t++)
+                    {
+                        int blk = t / groups, gi = t % groups;
+                        int n0 = blk * per, count = Math.Min(per, g.N - n0), cols = count * ohw;
+                        nint imageY = (nint)g.K * ohw;
+                        var a = new DenseA((float*)wp + (nint)gi * kg * depth, depth, trans: true);
+                        var b = new BatchRowsB((float*)dyp + n0 * imageY + (nint)gi * kg * ohw, imageY, ohw);
+                        Sgemm.Run(ref a, ref b, depth, cols, kg, 1f, 0f, cp, cols, innerParallel);
+                        for (int i = 0; i < count; i++)
+                        {
+                            float* dxImg = (float*)dxp + ((nint)(n0 + i) * g.C + gi * cg) * hw;
+                            new Span<float>(dxImg, cg * hw).Clear();
+                            new Im2ColView(dxImg, g).Accumulate(cp + i * ohw, cols, depth, 0, ohw);
+                        }
+                    }
+                }
+            }
+            finally
+            {
+                BufferPool.Return(col);
+            }
+        });
     }
 
     /// <summary>Size (floats) of the column-matrix slice backward-data works through at a time (512 KiB, half of L2).</summary>

@@ -8,7 +8,7 @@ namespace Microsoft.ML.ConvNet.Backends.Cpu;
 /// q = (c·R + r)·S + s and column j = oh·OW + ow hold x[c, oh·sh − ph + r·dh, ow·sw − pw + s·dw] (0 in the padding).
 /// The matrix is never materialised: the forward pass packs it straight into GEMM panels (<see cref="Im2ColPackB"/>),
 /// the filter gradient packs its transpose (<see cref="Im2ColTransposedPackB"/>), and the input gradient adds a
-/// column-matrix gradient back into the image (col2im, <see cref="Accumulate"/>).
+/// column-matrix gradient back into the image (col2im, <see cref="Accumulate(float*, int, int, int)"/>).
 /// </summary>
 internal readonly unsafe struct Im2ColView
 {
@@ -81,9 +81,11 @@ internal readonly unsafe struct Im2ColView
     /// Packs rows [p0, p0 + kc) and columns [j0, j0 + cols) of the matrix as GEMM B micro-panels of width nr
     /// (see <see cref="IGemmPackB"/>). Works through at most 256 columns at a time; for each such range, the split of
     /// the columns into runs that stay within one output row and one panel is computed once for all rows.
+    /// With <paramref name="at"/> &gt; 0 the columns land at panel column <paramref name="at"/> onwards instead of 0
+    /// (images side by side, see <see cref="Im2ColBatchPackB"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void PackBlock(float* dst, int p0, int kc, int j0, int cols, int nr)
+    public void PackBlock(float* dst, int p0, int kc, int j0, int cols, int nr, int at = 0)
     {
         const int range = 256;
         int maxRuns = range + range / nr + 2;
@@ -98,9 +100,9 @@ internal readonly unsafe struct Im2ColView
         for (int sub = 0; sub < cols; sub += range)
         {
             int subCols = Math.Min(range, cols - sub);
-            float* subDst = dst + sub / nr * panel;
             int runs = 0;
-            int oh = (j0 + sub) / _ow, ow = j0 + sub - oh * _ow, q = 0, jj = 0;
+            int q = (at + sub) / nr, jj = at + sub - q * nr;
+            int oh = (j0 + sub) / _ow, ow = j0 + sub - oh * _ow;
             for (int j = 0; j < subCols; runs++)
             {
                 int len = Math.Min(Math.Min(_ow - ow, nr - jj), subCols - j);
@@ -123,11 +125,11 @@ internal readonly unsafe struct Im2ColView
                 }
             }
             // Zero tail of the last (partial) panel.
-            float* tail = jj == 0 ? null : subDst + q * panel + jj;
+            float* tail = jj == 0 ? null : dst + q * panel + jj;
             int c = c0, r = r0, s = s0;
             for (int p = 0; p < kc; p++)
             {
-                float* d = subDst + p * nr;
+                float* d = dst + p * nr;
                 float* xc = _x + c * plane;
                 int dr = r * _dh, ds = s * _dw;
                 for (int t = 0; t < runs; t++)
@@ -226,7 +228,11 @@ internal readonly unsafe struct Im2ColView
     /// once into runs within one output row, at most 256 columns at a time.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Accumulate(float* src, int rows, int j0, int count)
+    public void Accumulate(float* src, int rows, int j0, int count) => Accumulate(src, count, rows, j0, count);
+
+    /// <summary>As <see cref="Accumulate(float*, int, int, int)"/> with row q of the slice at src + q·<paramref name="ld"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Accumulate(float* src, int ld, int rows, int j0, int count)
     {
         const int range = 256;
         int* runIh = stackalloc int[range + 1];
@@ -253,7 +259,7 @@ internal readonly unsafe struct Im2ColView
             int c = 0, r = 0, s = 0;
             for (int q = 0; q < rows; q++)
             {
-                float* srcRow = src + (nint)q * count;
+                float* srcRow = src + (nint)q * ld;
                 float* xc = _x + c * plane;
                 int dr = r * _dh, ds = s * _dw;
                 for (int t = 0; t < runs; t++)
@@ -318,6 +324,111 @@ internal readonly unsafe struct Im2ColTransposedPackB(Im2ColView view) : IGemmPa
         for (int q = 0; q * nr < cols; q++)
         {
             view.PackPanelTransposed(dst + q * kc * nr, p0, kc, j0 + q * nr, Math.Min(nr, cols - q * nr), nr);
+        }
+    }
+}
+
+/// <summary>
+/// op(B) = the im2col matrices of consecutive images side by side, [Cg·R·S, images·OH·OW]: column j belongs to image
+/// j / (OH·OW) (at <c>x + image·imageStride</c>), output position j mod (OH·OW). One GEMM then covers several small
+/// images, so the filters are packed once for all of them and the micro-kernel's tiles are not cut at image edges.
+/// </summary>
+internal readonly unsafe struct Im2ColBatchPackB(float* x, nint imageStride, ConvGeometry g) : IGemmPackB
+{
+    private readonly ConvGeometry _g = g;
+
+    public void Pack(float* dst, int p0, int kc, int j0, int cols, int nr)
+    {
+        int ohw = _g.OH * _g.OW;
+        for (int at = 0; at < cols;)
+        {
+            int j = j0 + at, image = j / ohw, pos = j - image * ohw;
+            int len = Math.Min(ohw - pos, cols - at);
+            new Im2ColView(x + image * imageStride, _g).PackBlock(dst, p0, kc, pos, len, nr, at);
+            at += len;
+        }
+    }
+}
+
+/// <summary>
+/// op(B) = the transposed im2col matrices of consecutive images stacked, [images·OH·OW, Cg·R·S]: row p belongs to
+/// image p / (OH·OW) (at <c>x + image·imageStride</c>), output position p mod (OH·OW).
+/// </summary>
+internal readonly unsafe struct Im2ColBatchTransposedPackB(float* x, nint imageStride, ConvGeometry g) : IGemmPackB
+{
+    private readonly ConvGeometry _g = g;
+
+    public void Pack(float* dst, int p0, int kc, int j0, int cols, int nr)
+    {
+        int ohw = _g.OH * _g.OW;
+        for (int done = 0; done < kc;)
+        {
+            int p = p0 + done, image = p / ohw, pos = p - image * ohw;
+            int len = Math.Min(ohw - pos, kc - done);
+            var view = new Im2ColView(x + image * imageStride, _g);
+            for (int q = 0; q * nr < cols; q++)
+            {
+                view.PackPanelTransposed(dst + (nint)q * kc * nr + done * nr, pos, len, j0 + q * nr, Math.Min(nr, cols - q * nr), nr);
+            }
+            done += len;
+        }
+    }
+}
+
+/// <summary>
+/// op(A) [K, images·OH·OW] from per-image matrices [K, OH·OW] (output gradients) side by side: element (i, p) is
+/// <c>y[(p / ohw)·imageStride + i·ohw + p mod ohw]</c>.
+/// </summary>
+internal readonly unsafe struct BatchRowsA(float* y, nint imageStride, int ohw) : IGemmPackA
+{
+    public void Pack(float* dst, int i0, int rows, int p0, int kc, int mr)
+    {
+        for (int done = 0; done < kc;)
+        {
+            int p = p0 + done, image = p / ohw, pos = p - image * ohw;
+            int len = Math.Min(ohw - pos, kc - done);
+            PackTransposed.Rows(y + image * imageStride + (nint)i0 * ohw + pos, ohw, rows, len, dst + done * mr, mr);
+            done += len;
+        }
+    }
+}
+
+/// <summary>
+/// op(B) [K, images·OH·OW] from per-image matrices [K, OH·OW] (output gradients) side by side: element (p, j) is
+/// <c>y[(j / ohw)·imageStride + p·ohw + j mod ohw]</c>.
+/// </summary>
+internal readonly unsafe struct BatchRowsB(float* y, nint imageStride, int ohw) : IGemmPackB
+{
+    public void Pack(float* dst, int p0, int kc, int j0, int cols, int nr)
+    {
+        nint panel = (nint)kc * nr;
+        for (int at = 0; at < cols;)
+        {
+            int j = j0 + at, image = j / ohw, pos = j - image * ohw;
+            int len = Math.Min(ohw - pos, cols - at);
+            for (int p = 0; p < kc; p++)
+            {
+                float* s = y + image * imageStride + (nint)(p0 + p) * ohw + pos;
+                int col = at, left = len;
+                while (left > 0)
+                {
+                    int q = col / nr, jj = col - q * nr, run = Math.Min(nr - jj, left);
+                    FloatBlocks.Copy(s, dst + q * panel + p * nr + jj, run);
+                    s += run;
+                    col += run;
+                    left -= run;
+                }
+            }
+            at += len;
+        }
+        int tail = cols % nr;
+        if (tail != 0)
+        {
+            float* last = dst + cols / nr * panel;
+            for (int p = 0; p < kc; p++)
+            {
+                FloatBlocks.Clear(last + p * nr + tail, nr - tail);
+            }
         }
     }
 }

@@ -537,6 +537,16 @@ internal readonly unsafe struct DenseA(float* a, int lda, bool trans) : IGemmPac
     {
         if (trans)
         {
+            if (rows == 8 && mr == 8 && Vector256.IsHardwareAccelerated)
+            {
+                // A full 8-row micro-panel: one 256-bit copy per depth step.
+                float* s = a + (nint)p0 * lda + i0;
+                for (int p = 0; p < kc; p++, s += lda)
+                {
+                    Vector256.Store(Vector256.Load(s), dst + p * 8);
+                }
+                return;
+            }
             for (int p = 0; p < kc; p++)
             {
                 float* d = dst + p * mr;
