@@ -1,5 +1,6 @@
 using Microsoft.ML.ConvNet.Data;
 using Microsoft.ML.ConvNet.Layers;
+using Microsoft.ML.ConvNet.Models;
 using Microsoft.ML.ConvNet.Optimizers;
 using Microsoft.ML.ConvNet.Tensors;
 using Microsoft.ML.ConvNet.Tests.Data;
@@ -22,21 +23,6 @@ public sealed class FashionMnistEndToEndTests
 
     public TestContext TestContext { get; set; } = null!;
 
-    private static Module SmallCnn() => new Sequential(
-        new Conv2d(1, 32, 3, 1, 1),
-        new BatchNorm2d(32),
-        new ReLU(),
-        new MaxPool2d(2, 2),
-        new Conv2d(32, 64, 3, 1, 1),
-        new BatchNorm2d(64),
-        new ReLU(),
-        new MaxPool2d(2, 2),
-        new Flatten(),
-        new Linear(64 * 7 * 7, 128),
-        new ReLU(),
-        new Dropout(0.25f),
-        new Linear(128, 10));
-
     [TestMethod]
     [Timeout(180_000, CooperativeCancellation = true)]
     public void SmallCnnLearnsFashionMnistSubsetAndReloadsIdentically()
@@ -46,7 +32,7 @@ public sealed class FashionMnistEndToEndTests
         var test = FashionMnist.Load(folder, DatasetSplit.Test, new FashionMnistOptions { Limit = 1000, Normalize = true });
 
         RandomSource.ManualSeed(1);
-        using var model = SmallCnn();
+        using var model = SmallCnn.Create();
         using var adam = new Adam(model.Parameters(), 1e-3f);
         var history = Trainer.Fit(model, adam, train, null, new TrainingOptions
         {
@@ -68,7 +54,7 @@ public sealed class FashionMnistEndToEndTests
         {
             model.SaveStateDict(path);
             RandomSource.ManualSeed(2);
-            using var reloaded = SmallCnn();
+            using var reloaded = SmallCnn.Create();
             reloaded.LoadStateDict(path);
             var again = Trainer.Evaluate(reloaded, test);
             CollectionAssert.AreEqual(result.Predictions, again.Predictions, "the reloaded model predicts the same");

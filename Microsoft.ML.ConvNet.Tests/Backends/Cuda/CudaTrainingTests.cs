@@ -2,6 +2,7 @@ using Microsoft.ML.ConvNet.Backends;
 using Microsoft.ML.ConvNet.Backends.Cuda.Memory;
 using Microsoft.ML.ConvNet.Data;
 using Microsoft.ML.ConvNet.Layers;
+using Microsoft.ML.ConvNet.Models;
 using Microsoft.ML.ConvNet.Losses;
 using Microsoft.ML.ConvNet.Optimizers;
 using Microsoft.ML.ConvNet.Tensors;
@@ -22,28 +23,13 @@ public sealed class CudaTrainingTests
 
     public TestContext TestContext { get; set; } = null!;
 
-    private static Module SmallCnn() => new Sequential(
-        new Conv2d(1, 32, 3, 1, 1),
-        new BatchNorm2d(32),
-        new ReLU(),
-        new MaxPool2d(2, 2),
-        new Conv2d(32, 64, 3, 1, 1),
-        new BatchNorm2d(64),
-        new ReLU(),
-        new MaxPool2d(2, 2),
-        new Flatten(),
-        new Linear(64 * 7 * 7, 128),
-        new ReLU(),
-        new Dropout(0.25f),
-        new Linear(128, 10));
-
     private double TrainAndEvaluate(Device device, MixedPrecision precision)
     {
         string folder = FashionMnistTests.BundledFolder();
         var train = FashionMnist.Load(folder, DatasetSplit.Train, new FashionMnistOptions { Limit = 4000, Normalize = true });
         var test = FashionMnist.Load(folder, DatasetSplit.Test, new FashionMnistOptions { Limit = 1000, Normalize = true });
         RandomSource.ManualSeed(1);
-        using var model = SmallCnn();
+        using var model = SmallCnn.Create();
         model.To(device);
         using var adam = new Adam(model.Parameters(), 1e-3f);
         var history = Trainer.Fit(model, adam, train, null, new TrainingOptions
@@ -132,7 +118,7 @@ public sealed class CudaTrainingTests
         var backend = CudaTestEnvironment.RequireGpu();
         var device = Device.Cuda(0);
         RandomSource.ManualSeed(3);
-        using var model = SmallCnn();
+        using var model = SmallCnn.Create();
         model.To(device);
         using var adam = new Adam(model.Parameters(), 1e-3f);
         var rng = new Random(4);
