@@ -37,6 +37,15 @@ public sealed partial class CpuBackend : IBackend
     {
         var s = src.Span;
         var d = dst.Span;
+        if (blockLength == 1)
+        {
+            // Single elements (a scalar broadcast, a column gather): a plain loop, not a span copy per element.
+            for (int b = 0; b < blockCount; b++)
+            {
+                d[dstOffset + b * dstStride] = s[srcOffset + b * srcStride];
+            }
+            return;
+        }
         for (int b = 0; b < blockCount; b++)
         {
             s.Slice(srcOffset + b * srcStride, blockLength).CopyTo(d.Slice(dstOffset + b * dstStride, blockLength));
