@@ -94,8 +94,8 @@ public sealed class SummaryCommandTests
         }
         else
         {
-            Assert.AreEqual(2, cudaCode);
-            StringAssert.Contains(cudaErr, "--device cuda:0: " + Microsoft.ML.ConvNet.Backends.Cuda.CudaBackend.Availability.Reason!.Split('\n')[0]);
+            Assert.AreEqual(1, cudaCode, "an unusable device is a failure, not a usage error");
+            StringAssert.Contains(cudaErr, "--device cuda:0 (cuda:0): " + Microsoft.ML.ConvNet.Backends.Cuda.CudaBackend.Availability.Reason!.Split('\n')[0]);
         }
     }
 }

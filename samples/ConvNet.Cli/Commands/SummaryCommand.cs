@@ -1,6 +1,4 @@
 using System.CommandLine;
-using Microsoft.ML.ConvNet.Backends;
-using Microsoft.ML.ConvNet.Backends.Cuda;
 using Microsoft.ML.ConvNet.Models;
 using Microsoft.ML.ConvNet.Tensors;
 
@@ -55,16 +53,7 @@ internal static class SummaryCommand
                 throw new UsageException(Name, $"--classes must be positive, got {numClasses}.");
             }
             int[] shape = InputShape.Parse(Name, parse.GetValue(input)!);
-            Device target;
-            try
-            {
-                target = Device.Parse(parse.GetValue(device)!);
-                _ = target.Backend;
-            }
-            catch (Exception e) when (e is FormatException or CudaLibraryNotFoundException or Backends.Cuda.Interop.CudaException or ArgumentOutOfRangeException)
-            {
-                throw new UsageException(Name, $"--device {parse.GetValue(device)}: {e.Message}");
-            }
+            var target = CliDevice.Resolve(Name, parse.GetValue(device)!);
             using var model = ModelZoo.Create(name, new ModelOptions(numClasses, shape[0], parse.GetValue(small)));
             model.To(target);
             ModelSummary summary;

@@ -152,15 +152,7 @@ internal static class TrainCommand
         {
             throw new UsageException(Name, $"--test-fraction must be between 0 and 1 (exclusive), got {testFraction.ToString(CultureInfo.InvariantCulture)}.");
         }
-        var device = ParseDevice(Name, s.Device);
-        try
-        {
-            _ = device.Backend; // a GPU that cannot be used fails here, before any data is read
-        }
-        catch (Exception e) when (e is DllNotFoundException or Backends.Cuda.Interop.CudaException or NotSupportedException)
-        {
-            throw new CliFailureException($"--device {s.Device} ({device}): {e.Message} Train with --device cpu or --device auto instead.");
-        }
+        var device = CliDevice.Resolve(Name, s.Device);
         var (width, height) = s.ImageSize != null
             ? ImageSize.Parse(Name, s.ImageSize)
             : fashion || arch is "lenet5" or "smallcnn" ? (FashionMnist.ImageSize, FashionMnist.ImageSize) : (224, 224);
@@ -433,19 +425,6 @@ internal static class TrainCommand
             }
         }
         throw new UsageException(Name, $"{arch} cannot run on a {string.Join("x", shape)} input (channels x height x width): {problem} Choose another --image-size{(arch is "lenet5" or "smallcnn" ? " (28x28 works)" : "")}.");
-    }
-
-    /// <summary>Maps cpu, cuda, cuda:N and auto to a device (<see cref="Device.Parse"/>); anything else is a usage error.</summary>
-    internal static Device ParseDevice(string command, string text)
-    {
-        try
-        {
-            return Device.Parse(text);
-        }
-        catch (FormatException e)
-        {
-            throw new UsageException(command, $"--device: {e.Message}");
-        }
     }
 
     private static void CheckPositive(string option, int value)
