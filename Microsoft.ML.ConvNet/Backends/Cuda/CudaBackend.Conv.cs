@@ -47,22 +47,7 @@ public sealed partial class CudaBackend
     /// <inheritdoc/>
     public void Conv2dForward(Tensor x, Tensor w, Tensor? bias, Tensor y, in ConvGeometry g)
     {
-        _device.MakeCurrent();
-        bool bf16 = Autocast.IsBFloat16Enabled;
-        int type = bf16 ? Cudnn.DataBFloat16 : Cudnn.DataFloat;
-        var d = Descriptors(g, type);
-        if (bf16)
-        {
-            using var x16 = ToBf16(Ptr(x), x.Size);
-            using var w16 = ToBf16(Ptr(w), w.Size);
-            using var y16 = Scratch(y.Size * 2L);
-            RunForward(g, d, x16.Pointer, w16.Pointer, y16.Pointer, type);
-            FromBf16(y16.Pointer, Ptr(y), y.Size);
-        }
-        else
-        {
-            RunForward(g, d, Ptr(x), Ptr(w), Ptr(y), type);
-        }
+        RunConvolution(x, w, y, g, RunForward);
         if (bias != null)
         {
             Dnn.AddTensor(_device.CudnnHandle, 1f, TensorDescriptor(1, g.K, 1, 1), Ptr(bias), 1f, TensorDescriptor(g.N, g.K, g.OH, g.OW), Ptr(y));
@@ -70,45 +55,33 @@ public sealed partial class CudaBackend
     }
 
     /// <inheritdoc/>
-    public void Conv2dBackwardData(Tensor dy, Tensor w, Tensor dx, in ConvGeometry g)
-    {
-        _device.MakeCurrent();
-        bool bf16 = Autocast.IsBFloat16Enabled;
-        int type = bf16 ? Cudnn.DataBFloat16 : Cudnn.DataFloat;
-        var d = Descriptors(g, type);
-        if (bf16)
-        {
-            using var dy16 = ToBf16(Ptr(dy), dy.Size);
-            using var w16 = ToBf16(Ptr(w), w.Size);
-            using var dx16 = Scratch(dx.Size * 2L);
-            RunBackwardData(g, d, dy16.Pointer, w16.Pointer, dx16.Pointer, type);
-            FromBf16(dx16.Pointer, Ptr(dx), dx.Size);
-        }
-        else
-        {
-            RunBackwardData(g, d, Ptr(dy), Ptr(w), Ptr(dx), type);
-        }
-    }
+    public void Conv2dBackwardData(Tensor dy, Tensor w, Tensor dx, in ConvGeometry g) => RunConvolution(dy, w, dx, g, RunBackwardData);
 
     /// <inheritdoc/>
-    public void Conv2dBackwardFilter(Tensor x, Tensor dy, Tensor dw, in ConvGeometry g)
+    public void Conv2dBackwardFilter(Tensor x, Tensor dy, Tensor dw, in ConvGeometry g) => RunConvolution(x, dy, dw, g, RunBackwardFilter);
+
+    private delegate void ConvolutionCall(in ConvGeometry g, ConvDescriptors d, nint first, nint second, nint output, int type);
+
+    /// <summary>
+    /// Runs one cuDNN convolution call on two inputs into <paramref name="output"/>: in float32, or under bf16 autocast
+    /// on bf16 copies of the inputs into a bf16 scratch output that is converted back to float32.
+    /// </summary>
+    private void RunConvolution(Tensor first, Tensor second, Tensor output, in ConvGeometry g, ConvolutionCall call)
     {
         _device.MakeCurrent();
         bool bf16 = Autocast.IsBFloat16Enabled;
         int type = bf16 ? Cudnn.DataBFloat16 : Cudnn.DataFloat;
         var d = Descriptors(g, type);
-        if (bf16)
+        if (!bf16)
         {
-            using var x16 = ToBf16(Ptr(x), x.Size);
-            using var dy16 = ToBf16(Ptr(dy), dy.Size);
-            using var dw16 = Scratch(dw.Size * 2L);
-            RunBackwardFilter(g, d, x16.Pointer, dy16.Pointer, dw16.Pointer, type);
-            FromBf16(dw16.Pointer, Ptr(dw), dw.Size);
+            call(g, d, Ptr(first), Ptr(second), Ptr(output), type);
+            return;
         }
-        else
-        {
-            RunBackwardFilter(g, d, Ptr(x), Ptr(dy), Ptr(dw), type);
-        }
+        using var first16 = ToBf16(Ptr(first), first.Size);
+        using var second16 = ToBf16(Ptr(second), second.Size);
+        using var output16 = Scratch(output.Size * 2L);
+        call(g, d, first16.Pointer, second16.Pointer, output16.Pointer, type);
+        FromBf16(output16.Pointer, Ptr(output), output.Size);
     }
 
     private void RunForward(in ConvGeometry g, ConvDescriptors d, nint x, nint w, nint y, int type)
