@@ -74,6 +74,11 @@ public sealed partial class CpuBackend
                 Sgemm.Run(ref fa, ref fb, g.N, g.K, depth, 1f, beta, (float*)yp, g.K);
                 return;
             }
+            if (UseWinograd && Winograd.Applies(g))
+            {
+                Winograd.Forward((float*)xp, (float*)wp, (float*)bp, (float*)yp, geo);
+                return;
+            }
             bool pointwise = IsPointwise(g);
             if (!pointwise && ImagesPerGemm(g, Math.Clamp(ForwardBlockFloats / kg, 256, NcTarget)) is int per and > 1)
             {
@@ -144,6 +149,11 @@ public sealed partial class CpuBackend
                 var fa = new DenseA((float*)dyp, g.K, trans: false);
                 var fb = new DenseB((float*)wp, depth, trans: false);
                 Sgemm.Run(ref fa, ref fb, g.N, depth, g.K, 1f, 0f, (float*)dxp, depth);
+                return;
+            }
+            if (UseWinograd && Winograd.Applies(g))
+            {
+                Winograd.BackwardData((float*)dyp, (float*)wp, (float*)dxp, geo);
                 return;
             }
             bool pointwise = IsPointwise(g);
@@ -242,6 +252,11 @@ public sealed partial class CpuBackend
                 Sgemm.Run(ref fa, ref fb, g.K, depth, g.N, 1f, 0f, (float*)dwp, depth);
                 return;
             }
+            if (UseWinograd && Winograd.Applies(g))
+            {
+                Winograd.BackwardFilter((float*)xp, (float*)dyp, (float*)dwp, geo);
+                return;
+            }
             bool pointwise = IsPointwise(g);
             // dw (+)= Σ over images n in [from, to) of dY_n · col_nᵀ, group by group; colᵀ is packed from the image.
             bool batched = !pointwise && ohw < BatchedPositions;
@@ -320,6 +335,12 @@ public sealed partial class CpuBackend
             }
         }
     }
+
+    /// <summary>
+    /// Whether 3×3 stride-1 convolutions use <see cref="Winograd"/> (true) or the im2col GEMM path; tests and
+    /// benchmarks compare the two.
+    /// </summary>
+    internal static bool UseWinograd { get; set; } = true;
 
     /// <summary>
     /// Output positions per image below which a convolution multiplies several images in one GEMM (their im2col

@@ -28,6 +28,12 @@ internal unsafe interface IGemmPackA
     /// [kc][mr] (element (i0 + r, p0 + p) at dst[p·mr + r]); rows r ≥ <paramref name="rows"/> are written as zero.
     /// </summary>
     void Pack(float* dst, int i0, int rows, int p0, int kc, int mr);
+
+    /// <summary>
+    /// The micro-panels of rows [i0, …) and depth [p0, p0 + kc) when op(A) is already packed (<see cref="PackedA"/>),
+    /// consecutive MR-row panels kc·MR floats apart; null when they must be packed with <see cref="Pack"/>.
+    /// </summary>
+    float* Packed(int i0, int p0, int kc) => null;
 }
 
 /// <summary>
@@ -215,6 +221,33 @@ internal static unsafe class Sgemm
         Block<TA, TB, TK>(ref a, ref b, 0, m, 0, n, k, alpha, beta, c, ldc);
     }
 
+    /// <summary>Depth of the packed blocks for a product of depth k: equal blocks of at most KC, so that none is much
+    /// shallower than the others.</summary>
+    private static int DepthStep(int k) => (k + (k + KC - 1) / KC - 1) / ((k + KC - 1) / KC);
+
+    /// <summary>Rows of the micro-panels of the kernel <see cref="Run{TA, TB}"/> picks by default.</summary>
+    internal static int BestMR => Best switch
+    {
+        GemmKernel.Vector512 => Kernel8x32.MR,
+        GemmKernel.Vector256 => Kernel6x16.MR,
+        _ => Kernel4x8.MR,
+    };
+
+    /// <summary>Floats of an op(A) [m, k] packed whole for the default micro-kernel (<see cref="PackedA"/>).</summary>
+    public static int PackedSize(int m, int k) => (m + BestMR - 1) / BestMR * BestMR * k;
+
+    /// <summary>
+    /// Where depth step p of an op(A) [m, k] packed whole (<see cref="PackedA"/>) starts: element (r, p) lies at
+    /// that offset + (r / MR)·MR·kc + r mod MR, with kc the depth of p's block. The layout is block by block of
+    /// depth, MR-row panel by panel, each panel [kc][MR]; rows m … up to a multiple of MR are zero.
+    /// </summary>
+    public static nint PackedDepthOffset(int m, int k, int p, out int kc)
+    {
+        int mr = BestMR, rows = (m + mr - 1) / mr * mr, kStep = DepthStep(k), pc = p / kStep * kStep;
+        kc = Math.Min(kStep, k - pc);
+        return (nint)pc * rows + (nint)(p - pc) * mr;
+    }
+
     /// <summary>Buffer sizes (floats) of the packed blocks for kernel TK, plus room to align to 64 bytes.</summary>
     private static int PackedASize<TK>() where TK : IGemmMicroKernel => ((MC + TK.MR - 1) / TK.MR) * TK.MR * KC + 16;
 
@@ -228,8 +261,7 @@ internal static unsafe class Sgemm
         where TK : struct, IGemmMicroKernel
     {
         int mr = TK.MR, nr = TK.NR;
-        // Depth blocks of equal size (at most KC), so that no block is much shallower than the others.
-        int kStep = (k + (k + KC - 1) / KC - 1) / ((k + KC - 1) / KC);
+        int kStep = DepthStep(k);
         float* tile = stackalloc float[TK.MR * TK.NR];
         float* packA = Align64(PackBuffer(ref _packA, PackedASize<TK>()));
         float* packB = Align64(PackBuffer(ref _packB, PackedBSize<TK>()));
@@ -244,9 +276,14 @@ internal static unsafe class Sgemm
                 for (int ic = i0; ic < i1; ic += MC)
                 {
                     int mc = Math.Min(MC, i1 - ic);
-                    for (int ir = 0; ir < mc; ir += mr)
+                    float* panels = a.Packed(ic, pc, kc);
+                    if (panels == null)
                     {
-                        a.Pack(packA + ir * kc, ic + ir, Math.Min(mr, mc - ir), pc, kc, mr);
+                        panels = packA;
+                        for (int ir = 0; ir < mc; ir += mr)
+                        {
+                            a.Pack(packA + ir * kc, ic + ir, Math.Min(mr, mc - ir), pc, kc, mr);
+                        }
                     }
                     for (int jr = 0; jr < nc; jr += nr)
                     {
@@ -258,11 +295,11 @@ internal static unsafe class Sgemm
                             float* ct = c + (nint)(ic + ir) * ldc + jc + jr;
                             if (rows == mr && cols == nr)
                             {
-                                TK.Run(kc, packA + ir * kc, bp, ct, ldc, alpha, betaK);
+                                TK.Run(kc, panels + ir * kc, bp, ct, ldc, alpha, betaK);
                             }
                             else
                             {
-                                TK.Run(kc, packA + ir * kc, bp, tile, nr, 1f, 0f);
+                                TK.Run(kc, panels + ir * kc, bp, tile, nr, 1f, 0f);
                                 StoreEdge(tile, nr, ct, ldc, rows, cols, alpha, betaK);
                             }
                         }
@@ -527,6 +564,20 @@ internal static unsafe class Sgemm
             }
         }
     }
+}
+
+/// <summary>
+/// op(A) [m, k] packed beforehand for the default micro-kernel (see <see cref="Sgemm.PackedDepthOffset"/>): a left
+/// operand multiplied by many right operands is packed once.
+/// </summary>
+internal readonly unsafe struct PackedA(float* panels, int m) : IGemmPackA
+{
+    private readonly int _rows = Sgemm.PackedSize(m, 1);
+
+    public float* Packed(int i0, int p0, int kc) => panels + (nint)p0 * _rows + (nint)i0 * kc;
+
+    public void Pack(float* dst, int i0, int rows, int p0, int kc, int mr)
+        => throw new InvalidOperationException("A pre-packed operand is multiplied only with the micro-kernel it was packed for.");
 }
 
 /// <summary>op(A) from a row-major matrix: A[i, p] at a[i·lda + p], or transposed at a[p·lda + i].</summary>

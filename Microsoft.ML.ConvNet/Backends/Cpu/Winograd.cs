@@ -1,0 +1,609 @@
+using System.Buffers;
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using Microsoft.ML.ConvNet.Tensors;
+
+namespace Microsoft.ML.ConvNet.Backends.Cpu;
+
+/// <summary>
+/// Winograd F(2×2, 3×3) for ungrouped 3×3 stride-1 convolutions (Lavin &amp; Gray, 2015): every 2×2 block of outputs
+/// ("tile") is computed from its 4×4 input patch d and the filter g as Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A, 16 multiplications
+/// instead of 36. Summed over the input channels, the element-wise product becomes 16 independent GEMMs, one per
+/// position ξ of the 4×4 transformed domain: M_ξ [K, tiles] = U_ξ [K, C] · V_ξ [C, tiles].
+/// <list type="bullet">
+/// <item>Forward: U = G g Gᵀ, V = Bᵀ d B, output Aᵀ M A.</item>
+/// <item>Backward data: the same correlation of dy with the filters rotated by 180° and transposed (K ↔ C), padded by
+/// 2 − pad, gives dx.</item>
+/// <item>Backward filter, F(3×3, 2×2) (the transposed algorithm): per tile, the 3×3 filter gradient is
+/// Gᵀ[(A e Aᵀ) ⊙ (Bᵀ d B)]G with e the tile's 2×2 output gradient, so the sum over tiles and images is again 16
+/// GEMMs, M_ξ [K, C] = E_ξ [K, tiles] · V_ξᵀ [tiles, C], followed by one Gᵀ M G per filter.</item>
+/// </list>
+/// Tiles of the whole batch are numbered image by image, row by row, and processed in blocks sized so that a block's
+/// transformed data stays in cache; blocks run in parallel. Results do not depend on which thread ran a block.
+/// </summary>
+internal static unsafe class Winograd
+{
+    /// <summary>Positions of the transformed domain (4×4).</summary>
+    private const int Positions = 16;
+
+    /// <summary>Floats of transformed data (inputs plus products) a block of tiles aims to keep in L2 (1 MiB).</summary>
+    private const int BlockFloats = 1 << 18;
+
+    /// <summary>Fewest channels on either side for which the transforms pay for themselves.</summary>
+    internal const int MinChannels = 16;
+
+    /// <summary>
+    /// True for the convolutions computed here: 3×3 filters, stride 1, no dilation, one group, padding 0 to 2, and at
+    /// least <see cref="MinChannels"/> input and output channels.
+    /// </summary>
+    public static bool Applies(in ConvGeometry g)
+        => g.R == 3 && g.S == 3 && g.StrideH == 1 && g.StrideW == 1 && g.DilationH == 1 && g.DilationW == 1
+            && g.Groups == 1 && g.PadH <= 2 && g.PadW <= 2 && g.C >= MinChannels && g.K >= MinChannels
+            && g.OH >= 1 && g.OW >= 1;
+
+    /// <summary>y = conv(x, w) + bias.</summary>
+    public static void Forward(float* x, float* w, float* bias, float* y, in ConvGeometry g)
+    {
+        int packedSize = Sgemm.PackedSize(g.K, g.C);
+        var u = BufferPool.Rent(Positions * packedSize);
+        try
+        {
+            fixed (float* pu = u)
+            {
+                TransformFilters(w, pu, packedSize, g.K, g.C, transposeAndRotate: false);
+                Correlate(x, pu, packedSize, bias, y, g.N, g.C, g.H, g.W, g.K, g.OH, g.OW, g.PadH, g.PadW);
+            }
+        }
+        finally
+        {
+            BufferPool.Return(u);
+        }
+    }
+
+    /// <summary>dx = the correlation of dy with the 180°-rotated, transposed filters, padded by 2 − pad.</summary>
+    public static void BackwardData(float* dy, float* w, float* dx, in ConvGeometry g)
+    {
+        int packedSize = Sgemm.PackedSize(g.C, g.K);
+        var u = BufferPool.Rent(Positions * packedSize);
+        try
+        {
+            fixed (float* pu = u)
+            {
+                TransformFilters(w, pu, packedSize, g.K, g.C, transposeAndRotate: true);
+                Correlate(dy, pu, packedSize, null, dx, g.N, g.K, g.OH, g.OW, g.C, g.H, g.W, 2 - g.PadH, 2 - g.PadW);
+            }
+        }
+        finally
+        {
+            BufferPool.Return(u);
+        }
+    }
+
+    /// <summary>
+    /// dw = Σ over images and tiles of the F(3×3, 2×2) products. The tiles are split into one fixed range per core;
+    /// each range is summed into its own buffer in tile order and the buffers are added in range order, so the result
+    /// is the same whichever thread finished first.
+    /// </summary>
+    public static void BackwardFilter(float* x, float* dy, float* dw, in ConvGeometry g)
+    {
+        int k = g.K, c = g.C;
+        int tilesH = (g.OH + 1) / 2, tilesW = (g.OW + 1) / 2;
+        int tiles = g.N * tilesH * tilesW;
+        int block = BlockTiles(c, k, tiles);
+        int blocks = (tiles + block - 1) / block;
+        int slices = Math.Min(CpuParallel.Threads, blocks);
+        int sumSize = Positions * k * c;
+        var sums = new float[slices][];
+        var geo = g;
+        nint xp = (nint)x, dyp = (nint)dy;
+        CpuParallel.For(slices, slice =>
+        {
+            int b0 = (int)((long)blocks * slice / slices), b1 = (int)((long)blocks * (slice + 1) / slices);
+            var sum = BufferPool.Rent(sumSize);
+            var v = BufferPool.Rent(Positions * c * block);
+            var e = BufferPool.Rent(Positions * k * block);
+            var scratch = BufferPool.Rent(Positions * block);
+            try
+            {
+                fixed (float* ps = sum)
+                fixed (float* pv = v)
+                fixed (float* pe = e)
+                fixed (float* pscratch = scratch)
+                {
+                    bool inner = slices < CpuParallel.Threads;
+                    for (int b = b0; b < b1; b++)
+                    {
+                        int t0 = b * block, count = Math.Min(block, tiles - t0);
+                        TransformInput((float*)xp, c, geo.H, geo.W, tilesH, tilesW, geo.PadH, geo.PadW, t0, count,
+                            pscratch, pv, (nint)c * block, block);
+                        TransformOutputGradient((float*)dyp, k, geo.OH, geo.OW, tilesH, tilesW, t0, count, pscratch,
+                            pe, (nint)k * block, block);
+                        // M_ξ [K, C] (+)= E_ξ [K, tiles] · V_ξᵀ, V_ξ stored [C, tiles].
+                        for (int xi = 0; xi < Positions; xi++)
+                        {
+                            var a = new DenseA(pe + (nint)xi * k * block, block, trans: false);
+                            var bm = new DenseB(pv + (nint)xi * c * block, block, trans: true);
+                            Sgemm.Run(ref a, ref bm, k, c, count, 1f, b == b0 ? 0f : 1f, ps + (nint)xi * k * c, c, inner);
+                        }
+                    }
+                }
+                sums[slice] = sum;
+            }
+            catch
+            {
+                BufferPool.Return(sum);
+                throw;
+            }
+            finally
+            {
+                BufferPool.Return(v);
+                BufferPool.Return(e);
+                BufferPool.Return(scratch);
+            }
+        });
+        var total = new Span<float>(sums[0]);
+        for (int s = 1; s < slices; s++)
+        {
+            TensorPrimitives.Add(total, sums[s], total);
+            BufferPool.Return(sums[s]);
+        }
+        fixed (float* pm = sums[0])
+        {
+            FilterGradientFromProducts(pm, dw, k, c);
+        }
+        BufferPool.Return(sums[0]);
+    }
+
+    /// <summary>
+    /// Tiles per block: as many as keep the block's transformed inputs and products (16·(C + K) floats a tile) within
+    /// <see cref="BlockFloats"/>, but at least 2·C·K / (C + K), so that the per-block traffic of the 16 [K, C] filter
+    /// matrices stays below that of the block's data when the channels are many; a multiple of the micro-kernel
+    /// width, and small enough to give every core two blocks.
+    /// </summary>
+    private static int BlockTiles(int inChannels, int outChannels, int tiles)
+    {
+        int fit = BlockFloats / (Positions * (inChannels + outChannels));
+        int amortise = (int)(2L * inChannels * outChannels / (inChannels + outChannels));
+        int share = (tiles + 2 * CpuParallel.Threads - 1) / (2 * CpuParallel.Threads);
+        int block = Math.Min(Math.Max(fit, amortise), share);
+        return Math.Max(32, (block + 31) / 32 * 32);
+    }
+
+    /// <summary>
+    /// y[n, k] = Σ_c correlate(x[n, c], filter[k, c]) (+ bias[k]) with the filters transformed and packed
+    /// (<see cref="TransformFilters"/>, <paramref name="packedSize"/> floats per position): x is [n, c, h, w] padded by
+    /// (padH, padW), y is [n, k, oh, ow] with oh = h + 2·padH − 2.
+    /// </summary>
+    private static void Correlate(float* x, float* packed, int packedSize, float* bias, float* y, int n, int c,
+        int h, int w, int k, int oh, int ow, int padH, int padW)
+    {
+        int tilesH = (oh + 1) / 2, tilesW = (ow + 1) / 2;
+        int tiles = n * tilesH * tilesW;
+        int block = BlockTiles(c, k, tiles);
+        int blocks = (tiles + block - 1) / block;
+        bool inner = blocks < CpuParallel.Threads;
+        nint xp = (nint)x, up = (nint)packed, bp = (nint)bias, yp = (nint)y;
+        CpuParallel.ForRanges(blocks, (from, to) =>
+        {
+            var v = BufferPool.Rent(Positions * c * block);
+            var m = BufferPool.Rent(Positions * k * block);
+            var scratch = BufferPool.Rent(Positions * block);
+            try
+            {
+                fixed (float* pv = v)
+                fixed (float* pm = m)
+                fixed (float* pscratch = scratch)
+                {
+                    for (int b = from; b < to; b++)
+                    {
+                        int t0 = b * block, count = Math.Min(block, tiles - t0);
+                        TransformInput((float*)xp, c, h, w, tilesH, tilesW, padH, padW, t0, count, pscratch, pv, (nint)c * block, block);
+                        for (int xi = 0; xi < Positions; xi++)
+                        {
+                            var a = new PackedA((float*)up + (nint)xi * packedSize, k);
+                            var bm = new DenseB(pv + (nint)xi * c * block, block, trans: false);
+                            Sgemm.Run(ref a, ref bm, k, count, c, 1f, 0f, pm + (nint)xi * k * block, block, inner);
+                        }
+                        TransformOutput(pm, block, (float*)bp, (float*)yp, k, oh, ow, tilesH, tilesW, t0, count);
+                    }
+                }
+            }
+            finally
+            {
+                BufferPool.Return(v);
+                BufferPool.Return(m);
+                BufferPool.Return(scratch);
+            }
+        });
+    }
+
+    /// <summary>
+    /// The filters' transforms (G g Gᵀ)_ξ, G = [[1, 0, 0], [½, ½, ½], [½, −½, ½], [0, 0, 1]], written straight into the
+    /// micro-kernel's packed panels of the GEMMs' left operand (<see cref="PackedA"/>, <paramref name="packedSize"/>
+    /// floats per position ξ): [K, C] from g = w[k, c] for the forward pass, [C, K] from g = w[k, c] turned by 180° for
+    /// backward data.
+    /// </summary>
+    private static void TransformFilters(float* w, float* u, int packedSize, int k, int c, bool transposeAndRotate)
+    {
+        // Eight neighbouring rows of the operand, whose filters lie 9·c or 9 floats apart in w, are transformed at
+        // once, depth step by depth step (input channel forward, output channel backward), so that both w and the
+        // panels are walked in order.
+        int depth = transposeAndRotate ? k : c, rows = transposeAndRotate ? c : k;
+        nint stride = transposeAndRotate ? 9 : 9 * (nint)c;
+        int mr = Sgemm.BestMR;
+        nint wp = (nint)w, up = (nint)u;
+        if (mr != Vector256<float>.Count)
+        {
+            // Panel rows past the last row stay zero.
+            new Span<float>(u, Positions * packedSize).Clear();
+        }
+        int lanes = Vector256<float>.Count;
+        CpuParallel.ForRanges((rows + lanes - 1) / lanes, (from, to) =>
+        {
+            float* g = stackalloc float[9 * lanes];
+            float* o = stackalloc float[Positions * lanes];
+            var half = Vector256.Create(0.5f);
+            for (int j = from * lanes; j < Math.Min(rows, to * lanes); j += lanes)
+            {
+                int n = Math.Min(lanes, rows - j);
+                for (int i = 0; i < depth; i++)
+                {
+                    nint at = Sgemm.PackedDepthOffset(rows, depth, i, out int kc);
+                    float* first = (float*)wp + (transposeAndRotate ? (nint)i * c + j : (nint)j * c + i) * 9;
+                    // g[e·lanes + l] = element e of filter l, rotated by 180° for backward data.
+                    for (int e = 0; e < 9; e++)
+                    {
+                        float* src = first + (transposeAndRotate ? 8 - e : e);
+                        for (int l = 0; l < lanes; l++)
+                        {
+                            g[e * lanes + l] = l < n ? src[l * stride] : 0f;
+                        }
+                    }
+                    for (int s = 0; s < 3; s++)
+                    {
+                        // Column s of G g.
+                        var g0 = Vector256.Load(g + s * lanes);
+                        var g1 = Vector256.Load(g + (3 + s) * lanes);
+                        var g2 = Vector256.Load(g + (6 + s) * lanes);
+                        Vector256.Store(g0, g + s * lanes);
+                        Vector256.Store(half * (g0 + g1 + g2), g + (3 + s) * lanes);
+                        Vector256.Store(half * (g0 - g1 + g2), g + (6 + s) * lanes);
+                        Vector256.Store(g2, o + (12 + s) * lanes);
+                    }
+                    for (int r = 0; r < 4; r++)
+                    {
+                        // Row r of (G g) Gᵀ; row 3 of G g was parked in o's last row.
+                        float* a = r < 3 ? g + 3 * r * lanes : o + 12 * lanes;
+                        var a0 = Vector256.Load(a);
+                        var a1 = Vector256.Load(a + lanes);
+                        var a2 = Vector256.Load(a + 2 * lanes);
+                        Vector256.Store(a0, o + 4 * r * lanes);
+                        Vector256.Store(half * (a0 + a1 + a2), o + (4 * r + 1) * lanes);
+                        Vector256.Store(half * (a0 - a1 + a2), o + (4 * r + 2) * lanes);
+                        Vector256.Store(a2, o + (4 * r + 3) * lanes);
+                    }
+                    for (int xi = 0; xi < Positions; xi++)
+                    {
+                        float* dst = (float*)up + (nint)xi * packedSize + at;
+                        if (mr == lanes)
+                        {
+                            // The eight rows are one panel's row at this depth (rows past the end come out zero).
+                            Vector256.Store(Vector256.Load(o + xi * lanes), dst + (nint)j * kc);
+                            continue;
+                        }
+                        for (int l = 0; l < n; l++)
+                        {
+                            int row = j + l;
+                            dst[(nint)(row / mr) * mr * kc + row % mr] = o[xi * lanes + l];
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /// <summary>
+    /// Writes Bᵀ d B for the 4×4 input patch d of every channel and of tiles [t0, t0 + count), with
+    /// Bᵀ = [[1, 0, −1, 0], [0, 1, 1, 0], [0, −1, 1, 0], [0, 1, 0, −1]]: position ξ of channel ci for tile t0 + j goes to
+    /// dst[ξ·ldXi + ci·ld + j]. Tile (ty, tx) of an image reads rows 2ty − padH … + 3 and columns 2tx − padW … + 3;
+    /// outside the image the patch is zero. Channel by channel, the patches are first gathered into 16 rows of
+    /// <paramref name="scratch"/> ([16, ld]), then transformed with vectors across the tiles.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TransformInput(float* x, int c, int h, int w, int tilesH, int tilesW, int padH, int padW,
+        int t0, int count, float* scratch, float* dst, nint ldXi, int ld)
+    {
+        nint hw = (nint)h * w;
+        // Where each tile's patch starts: its offset in channel 0 of the batch, or −1 when it reaches into the padding
+        // (then its image, row and column are used).
+        var starts = ArrayPool<nint>.Shared.Rent(count);
+        var corners = ArrayPool<int>.Shared.Rent(3 * count);
+        var tile = new TileCursor(t0, tilesH, tilesW);
+        for (int j = 0; j < count; j++, tile.Next())
+        {
+            int iy = 2 * tile.Y - padH, ix = 2 * tile.X - padW;
+            bool inside = iy >= 0 && iy + 4 <= h && ix >= 0 && ix + 4 <= w;
+            starts[j] = inside ? (nint)tile.Image * c * hw + (nint)iy * w + ix : -1;
+            corners[3 * j] = tile.Image;
+            corners[3 * j + 1] = iy;
+            corners[3 * j + 2] = ix;
+        }
+        int lanes = Vector256<float>.Count, padded = (count + lanes - 1) / lanes * lanes;
+        for (int r = 0; r < Positions; r++)
+        {
+            new Span<float>(scratch + (nint)r * ld + count, padded - count).Clear();
+        }
+        for (int ci = 0; ci < c; ci++)
+        {
+            float* channel = x + ci * hw;
+            for (int j = 0; j < count; j++)
+            {
+                float* q = scratch + j;
+                if (starts[j] >= 0)
+                {
+                    float* p = channel + starts[j];
+                    float* p1 = p + w, p2 = p1 + w, p3 = p2 + w;
+                    q[0] = p[0]; q[ld] = p[1]; q[2 * ld] = p[2]; q[3 * ld] = p[3];
+                    q[4 * ld] = p1[0]; q[5 * ld] = p1[1]; q[6 * ld] = p1[2]; q[7 * ld] = p1[3];
+                    q[8 * ld] = p2[0]; q[9 * ld] = p2[1]; q[10 * ld] = p2[2]; q[11 * ld] = p2[3];
+                    q[12 * ld] = p3[0]; q[13 * ld] = p3[1]; q[14 * ld] = p3[2]; q[15 * ld] = p3[3];
+                    continue;
+                }
+                float* plane = channel + (nint)corners[3 * j] * c * hw;
+                int iy = corners[3 * j + 1], ix = corners[3 * j + 2];
+                for (int r = 0; r < 4; r++)
+                {
+                    int yy = iy + r;
+                    for (int s = 0; s < 4; s++)
+                    {
+                        int xx = ix + s;
+                        q[(4 * r + s) * ld] = (uint)yy < (uint)h && (uint)xx < (uint)w ? plane[(nint)yy * w + xx] : 0f;
+                    }
+                }
+            }
+            float* o = dst + ci * (nint)ld;
+            for (int j = 0; j < padded; j += lanes)
+            {
+                float* q = scratch + j;
+                for (int s = 0; s < 4; s++)
+                {
+                    // Bᵀ d, column s.
+                    var d0 = Vector256.Load(q + s * ld);
+                    var d1 = Vector256.Load(q + (4 + s) * ld);
+                    var d2 = Vector256.Load(q + (8 + s) * ld);
+                    var d3 = Vector256.Load(q + (12 + s) * ld);
+                    Vector256.Store(d0 - d2, q + s * ld);
+                    Vector256.Store(d1 + d2, q + (4 + s) * ld);
+                    Vector256.Store(d2 - d1, q + (8 + s) * ld);
+                    Vector256.Store(d1 - d3, q + (12 + s) * ld);
+                }
+                for (int r = 0; r < 4; r++)
+                {
+                    // (Bᵀ d) B, row r.
+                    var a0 = Vector256.Load(q + 4 * r * ld);
+                    var a1 = Vector256.Load(q + (4 * r + 1) * ld);
+                    var a2 = Vector256.Load(q + (4 * r + 2) * ld);
+                    var a3 = Vector256.Load(q + (4 * r + 3) * ld);
+                    float* out0 = o + 4 * r * ldXi + j;
+                    Vector256.Store(a0 - a2, out0);
+                    Vector256.Store(a1 + a2, out0 + ldXi);
+                    Vector256.Store(a2 - a1, out0 + 2 * ldXi);
+                    Vector256.Store(a1 - a3, out0 + 3 * ldXi);
+                }
+            }
+        }
+        ArrayPool<nint>.Shared.Return(starts);
+        ArrayPool<int>.Shared.Return(corners);
+    }
+
+    /// <summary>Walks the tiles of a batch in order: image, tile row, tile column.</summary>
+    private struct TileCursor(int t, int tilesH, int tilesW)
+    {
+        public int Image = t / (tilesH * tilesW);
+        public int Y = t % (tilesH * tilesW) / tilesW;
+        public int X = t % tilesW;
+
+        public void Next()
+        {
+            if (++X == tilesW)
+            {
+                X = 0;
+                if (++Y == tilesH)
+                {
+                    Y = 0;
+                    Image++;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// y tiles [t0, t0 + count) = Aᵀ m A (+ bias) with Aᵀ = [[1, 1, 1, 0], [0, 1, −1, −1]], from the products
+    /// m[ξ][k][j] (ld = <paramref name="ld"/> per row); outputs beyond an odd edge are dropped.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TransformOutput(float* m, int ld, float* bias, float* y, int k, int oh, int ow, int tilesH,
+        int tilesW, int t0, int count)
+    {
+        nint ohw = (nint)oh * ow, plane = (nint)k * ld;
+        float* q = stackalloc float[4 * 8];
+        for (int ki = 0; ki < k; ki++)
+        {
+            float b = bias == null ? 0f : bias[ki];
+            var tile = new TileCursor(t0, tilesH, tilesW);
+            float* mk = m + (nint)ki * ld;
+            for (int j0 = 0; j0 < count; j0 += 8)
+            {
+                float* p = mk + j0;
+                var m0 = Vector256.Load(p);
+                var m1 = Vector256.Load(p + plane);
+                var m2 = Vector256.Load(p + 2 * plane);
+                var m3 = Vector256.Load(p + 3 * plane);
+                var m4 = Vector256.Load(p + 4 * plane);
+                var m5 = Vector256.Load(p + 5 * plane);
+                var m6 = Vector256.Load(p + 6 * plane);
+                var m7 = Vector256.Load(p + 7 * plane);
+                var m8 = Vector256.Load(p + 8 * plane);
+                var m9 = Vector256.Load(p + 9 * plane);
+                var m10 = Vector256.Load(p + 10 * plane);
+                var m11 = Vector256.Load(p + 11 * plane);
+                var m12 = Vector256.Load(p + 12 * plane);
+                var m13 = Vector256.Load(p + 13 * plane);
+                var m14 = Vector256.Load(p + 14 * plane);
+                var m15 = Vector256.Load(p + 15 * plane);
+                // Aᵀ m: two rows of four.
+                var s0 = m0 + m4 + m8;
+                var s1 = m1 + m5 + m9;
+                var s2 = m2 + m6 + m10;
+                var s3 = m3 + m7 + m11;
+                var u0 = m4 - m8 - m12;
+                var u1 = m5 - m9 - m13;
+                var u2 = m6 - m10 - m14;
+                var u3 = m7 - m11 - m15;
+                var bv = Vector256.Create(b);
+                Vector256.Store(s0 + s1 + s2 + bv, q);
+                Vector256.Store(s1 - s2 - s3 + bv, q + 8);
+                Vector256.Store(u0 + u1 + u2 + bv, q + 16);
+                Vector256.Store(u1 - u2 - u3 + bv, q + 24);
+                int lanes = Math.Min(8, count - j0);
+                for (int l = 0; l < lanes; l++, tile.Next())
+                {
+                    int oy = 2 * tile.Y, ox = 2 * tile.X;
+                    float* o = y + ((nint)tile.Image * k + ki) * ohw + (nint)oy * ow + ox;
+                    bool right = ox + 1 < ow;
+                    o[0] = q[l];
+                    if (right)
+                    {
+                        o[1] = q[8 + l];
+                    }
+                    if (oy + 1 < oh)
+                    {
+                        o[ow] = q[16 + l];
+                        if (right)
+                        {
+                            o[ow + 1] = q[24 + l];
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// e[ξ·ldXi + ki·ld + j] = (A e Aᵀ)_ξ for the 2×2 output-gradient tile e of channel ki and tile t0 + j (zero beyond
+    /// an odd edge), with A = [[1, 0], [1, 1], [1, −1], [0, −1]]. The tiles are gathered into four rows of
+    /// <paramref name="scratch"/> ([4, ld]), then transformed with vectors across the tiles.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TransformOutputGradient(float* dy, int k, int oh, int ow, int tilesH, int tilesW, int t0, int count,
+        float* scratch, float* e, nint ldXi, int ld)
+    {
+        nint ohw = (nint)oh * ow;
+        int lanes = Vector256<float>.Count, padded = (count + lanes - 1) / lanes * lanes;
+        for (int r = 0; r < 4; r++)
+        {
+            new Span<float>(scratch + (nint)r * ld + count, padded - count).Clear();
+        }
+        for (int ki = 0; ki < k; ki++)
+        {
+            var tile = new TileCursor(t0, tilesH, tilesW);
+            for (int j = 0; j < count; j++, tile.Next())
+            {
+                int oy = 2 * tile.Y, ox = 2 * tile.X;
+                float* g = dy + ((nint)tile.Image * k + ki) * ohw + (nint)oy * ow + ox;
+                bool right = ox + 1 < ow, down = oy + 1 < oh;
+                scratch[j] = g[0];
+                scratch[ld + j] = right ? g[1] : 0f;
+                scratch[2 * ld + j] = down ? g[ow] : 0f;
+                scratch[3 * ld + j] = down && right ? g[ow + 1] : 0f;
+            }
+            float* o = e + ki * (nint)ld;
+            for (int j = 0; j < padded; j += lanes)
+            {
+                var e00 = Vector256.Load(scratch + j);
+                var e01 = Vector256.Load(scratch + ld + j);
+                var e10 = Vector256.Load(scratch + 2 * ld + j);
+                var e11 = Vector256.Load(scratch + 3 * ld + j);
+                // A e: rows [e0, e0 + e1, e0 − e1, −e1]; then each row (a, b) → [a, a + b, a − b, −b].
+                Row(e00, e01, o + j, ldXi);
+                Row(e00 + e10, e01 + e11, o + 4 * ldXi + j, ldXi);
+                Row(e00 - e10, e01 - e11, o + 8 * ldXi + j, ldXi);
+                Row(-e10, -e11, o + 12 * ldXi + j, ldXi);
+            }
+        }
+
+        static void Row(Vector256<float> a, Vector256<float> b, float* o, nint ldXi)
+        {
+            Vector256.Store(a, o);
+            Vector256.Store(a + b, o + ldXi);
+            Vector256.Store(a - b, o + 2 * ldXi);
+            Vector256.Store(-b, o + 3 * ldXi);
+        }
+    }
+
+    /// <summary>
+    /// dw[k, c] = Gᵀ M G from the summed products m[ξ][k][c], with Gᵀ = [[1, ½, ½, 0], [0, ½, −½, 0], [0, ½, ½, 1]].
+    /// </summary>
+    private static void FilterGradientFromProducts(float* m, float* dw, int k, int c)
+    {
+        nint plane = (nint)k * c;
+        nint mp = (nint)m, dwp = (nint)dw;
+        CpuParallel.ForRanges((int)((plane + 7) / 8), (from, to) =>
+        {
+            int lanes = Vector256<float>.Count;
+            float* r = stackalloc float[12 * lanes];
+            float* o = stackalloc float[9 * lanes];
+            var half = Vector256.Create(0.5f);
+            for (int blk = from; blk < to; blk++)
+            {
+                nint f0 = (nint)blk * lanes;
+                int n = (int)Math.Min(lanes, plane - f0);
+                float* p = (float*)mp + f0;
+                for (int col = 0; col < 4; col++)
+                {
+                    // Column col of Gᵀ M, for eight filters.
+                    var v0 = Load(p + col * plane, n);
+                    var v1 = Load(p + (4 + col) * plane, n);
+                    var v2 = Load(p + (8 + col) * plane, n);
+                    var v3 = Load(p + (12 + col) * plane, n);
+                    Vector256.Store(v0 + half * (v1 + v2), r + col * lanes);
+                    Vector256.Store(half * (v1 - v2), r + (4 + col) * lanes);
+                    Vector256.Store(half * (v1 + v2) + v3, r + (8 + col) * lanes);
+                }
+                for (int row = 0; row < 3; row++)
+                {
+                    var a = Vector256.Load(r + 4 * row * lanes);
+                    var b = Vector256.Load(r + (4 * row + 1) * lanes);
+                    var cc = Vector256.Load(r + (4 * row + 2) * lanes);
+                    var d = Vector256.Load(r + (4 * row + 3) * lanes);
+                    Vector256.Store(a + half * (b + cc), o + 3 * row * lanes);
+                    Vector256.Store(half * (b - cc), o + (3 * row + 1) * lanes);
+                    Vector256.Store(half * (b + cc) + d, o + (3 * row + 2) * lanes);
+                }
+                float* dst = (float*)dwp + f0 * 9;
+                for (int l = 0; l < n; l++)
+                {
+                    for (int e = 0; e < 9; e++)
+                    {
+                        dst[l * 9 + e] = o[e * lanes + l];
+                    }
+                }
+            }
+        });
+
+        static Vector256<float> Load(float* p, int n)
+        {
+            if (n == Vector256<float>.Count)
+            {
+                return Vector256.Load(p);
+            }
+            float* t = stackalloc float[Vector256<float>.Count];
+            for (int l = 0; l < Vector256<float>.Count; l++)
+            {
+                t[l] = l < n ? p[l] : 0f;
+            }
+            return Vector256.Load(t);
+        }
+    }
+}
