@@ -27,8 +27,17 @@ internal static unsafe class Winograd
     /// <summary>Positions of the transformed domain (4×4).</summary>
     private const int Positions = 16;
 
-    /// <summary>Floats of transformed data (inputs plus products) a block of tiles aims to keep in L2 (1 MiB).</summary>
+    /// <summary>
+    /// Floats of a block's transformed inputs, products and gathering scratch in the forward and backward-data passes
+    /// (1 MiB, to stay in L2). Every layer rents work buffers of this one size, so they are shared through the pool.
+    /// </summary>
     private const int BlockFloats = 1 << 18;
+
+    /// <summary>
+    /// Floats of a block's transformed inputs and output gradients for the filter gradient (4 MiB). Its tiles are the
+    /// depth of the products, which add into all 16·K·C sums once per block, so its blocks are made deeper.
+    /// </summary>
+    private const int FilterBlockFloats = 1 << 20;
 
     /// <summary>Fewest channels on either side for which the transforms pay for themselves.</summary>
     internal const int MinChannels = 16;
@@ -81,93 +90,81 @@ internal static unsafe class Winograd
     }
 
     /// <summary>
-    /// dw = Σ over images and tiles of the F(3×3, 2×2) products. The tiles are split into one fixed range per core;
-    /// each range is summed into its own buffer in tile order and the buffers are added in range order, so the result
-    /// is the same whichever thread finished first.
+    /// dw = Σ over images and tiles of the F(3×3, 2×2) products, block of tiles by block: the cores first share the
+    /// block's transforms channel by channel, then its 16 products position by position. Each position's sums are
+    /// added by one core, block after block, so the result does not depend on the number of cores.
     /// </summary>
     public static void BackwardFilter(float* x, float* dy, float* dw, in ConvGeometry g)
     {
         int k = g.K, c = g.C;
         int tilesH = (g.OH + 1) / 2, tilesW = (g.OW + 1) / 2;
         int tiles = g.N * tilesH * tilesW;
-        int block = BlockTiles(c, k, tiles);
-        int blocks = (tiles + block - 1) / block;
-        int slices = Math.Min(CpuParallel.Threads, blocks);
-        int sumSize = Positions * k * c;
-        var sums = new float[slices][];
+        // Deep blocks (see FilterBlockFloats), at least 2·C·K / (C + K) tiles when they fit, so that adding into
+        // the sums costs less than reading the block.
+        int fit = Math.Max(32, FilterBlockFloats / (Positions * (c + k)) / 32 * 32);
+        int block = Math.Min(fit, Math.Max(BlockFloats / (Positions * (c + k)), (int)(2L * c * k / (c + k))));
+        block = Math.Min(Math.Max(32, (block + 31) / 32 * 32), (tiles + 31) / 32 * 32);
+        var sums = BufferPool.Rent(Positions * k * c);
+        var work = BufferPool.Rent(Math.Max(FilterBlockFloats, Positions * (c + k) * block));
         var geo = g;
         nint xp = (nint)x, dyp = (nint)dy;
-        CpuParallel.For(slices, slice =>
+        try
         {
-            int b0 = (int)((long)blocks * slice / slices), b1 = (int)((long)blocks * (slice + 1) / slices);
-            var sum = BufferPool.Rent(sumSize);
-            var v = BufferPool.Rent(Positions * c * block);
-            var e = BufferPool.Rent(Positions * k * block);
-            var scratch = BufferPool.Rent(Positions * block);
-            try
+            fixed (float* ps = sums)
+            fixed (float* pv = work)
             {
-                fixed (float* ps = sum)
-                fixed (float* pv = v)
-                fixed (float* pe = e)
-                fixed (float* pscratch = scratch)
+                // v [16, C, block] and e [16, K, block].
+                float* pe = pv + (nint)Positions * c * block;
+                nint sp = (nint)ps, vp = (nint)pv, ep = (nint)pe;
+                for (int t0 = 0; t0 < tiles; t0 += block)
                 {
-                    bool inner = slices < CpuParallel.Threads;
-                    for (int b = b0; b < b1; b++)
+                    int count = Math.Min(block, tiles - t0), first = t0;
+                    CpuParallel.ForRanges(c + k, (from, to) =>
                     {
-                        int t0 = b * block, count = Math.Min(block, tiles - t0);
-                        TransformInput((float*)xp, c, geo.H, geo.W, tilesH, tilesW, geo.PadH, geo.PadW, t0, count,
-                            pscratch, pv, (nint)c * block, block);
-                        TransformOutputGradient((float*)dyp, k, geo.OH, geo.OW, tilesH, tilesW, t0, count, pscratch,
-                            pe, (nint)k * block, block);
-                        // M_ξ [K, C] (+)= E_ξ [K, tiles] · V_ξᵀ, V_ξ stored [C, tiles].
-                        for (int xi = 0; xi < Positions; xi++)
+                        var scratch = BufferPool.Rent(Positions * block);
+                        fixed (float* pscratch = scratch)
                         {
-                            var a = new DenseA(pe + (nint)xi * k * block, block, trans: false);
-                            var bm = new DenseB(pv + (nint)xi * c * block, block, trans: true);
-                            Sgemm.Run(ref a, ref bm, k, c, count, 1f, b == b0 ? 0f : 1f, ps + (nint)xi * k * c, c, inner);
+                            if (from < c)
+                            {
+                                TransformInput((float*)xp, c, from, Math.Min(to, c), geo.H, geo.W, tilesH, tilesW,
+                                    geo.PadH, geo.PadW, first, count, pscratch, (float*)vp, (nint)c * block, block);
+                            }
+                            if (to > c)
+                            {
+                                TransformOutputGradient((float*)dyp, k, Math.Max(from, c) - c, to - c, geo.OH, geo.OW,
+                                    tilesH, tilesW, first, count, pscratch, (float*)ep, (nint)k * block, block);
+                            }
                         }
-                    }
+                        BufferPool.Return(scratch);
+                    });
+                    // M_ξ [K, C] (+)= E_ξ [K, tiles] · V_ξᵀ, V_ξ stored [C, tiles].
+                    CpuParallel.For(Positions, xi =>
+                    {
+                        var a = new DenseA((float*)ep + (nint)xi * k * block, block, trans: false);
+                        var b = new DenseB((float*)vp + (nint)xi * c * block, block, trans: true);
+                        Sgemm.Run(ref a, ref b, k, c, count, 1f, first == 0 ? 0f : 1f, (float*)sp + (nint)xi * k * c, c, parallel: false);
+                    });
                 }
-                sums[slice] = sum;
+                FilterGradientFromProducts(ps, dw, k, c);
             }
-            catch
-            {
-                BufferPool.Return(sum);
-                throw;
-            }
-            finally
-            {
-                BufferPool.Return(v);
-                BufferPool.Return(e);
-                BufferPool.Return(scratch);
-            }
-        });
-        var total = new Span<float>(sums[0]);
-        for (int s = 1; s < slices; s++)
-        {
-            TensorPrimitives.Add(total, sums[s], total);
-            BufferPool.Return(sums[s]);
         }
-        fixed (float* pm = sums[0])
+        finally
         {
-            FilterGradientFromProducts(pm, dw, k, c);
+            BufferPool.Return(sums);
+            BufferPool.Return(work);
         }
-        BufferPool.Return(sums[0]);
     }
 
     /// <summary>
-    /// Tiles per block: as many as keep the block's transformed inputs and products (16·(C + K) floats a tile) within
-    /// <see cref="BlockFloats"/>, but at least 2·C·K / (C + K), so that the per-block traffic of the 16 [K, C] filter
-    /// matrices stays below that of the block's data when the channels are many; a multiple of the micro-kernel
-    /// width, and small enough to give every core two blocks.
+    /// Tiles per block of the forward and backward-data passes: as many as fit their transformed inputs, products and
+    /// scratch (16·(C + K + 1) floats a tile) in <see cref="BlockFloats"/>, a multiple of the micro-kernel width, and
+    /// few enough to give every core two blocks.
     /// </summary>
     private static int BlockTiles(int inChannels, int outChannels, int tiles)
     {
-        int fit = BlockFloats / (Positions * (inChannels + outChannels));
-        int amortise = (int)(2L * inChannels * outChannels / (inChannels + outChannels));
+        int fit = BlockFloats / (Positions * (inChannels + outChannels + 1)) / 32 * 32;
         int share = (tiles + 2 * CpuParallel.Threads - 1) / (2 * CpuParallel.Threads);
-        int block = Math.Min(Math.Max(fit, amortise), share);
-        return Math.Max(32, (block + 31) / 32 * 32);
+        return Math.Max(32, Math.Min(fit, (share + 31) / 32 * 32));
     }
 
     /// <summary>
@@ -184,21 +181,21 @@ internal static unsafe class Winograd
         int blocks = (tiles + block - 1) / block;
         bool inner = blocks < CpuParallel.Threads;
         nint xp = (nint)x, up = (nint)packed, bp = (nint)bias, yp = (nint)y;
+        // One work buffer per thread: the transformed inputs v [16, C, block], the products m [16, K, block] and the
+        // gathering scratch [16, block].
+        int size = Math.Max(BlockFloats, Positions * (c + k + 1) * block);
         CpuParallel.ForRanges(blocks, (from, to) =>
         {
-            var v = BufferPool.Rent(Positions * c * block);
-            var m = BufferPool.Rent(Positions * k * block);
-            var scratch = BufferPool.Rent(Positions * block);
+            var work = BufferPool.Rent(size);
             try
             {
-                fixed (float* pv = v)
-                fixed (float* pm = m)
-                fixed (float* pscratch = scratch)
+                fixed (float* pv = work)
                 {
+                    float* pm = pv + (nint)Positions * c * block, pscratch = pm + (nint)Positions * k * block;
                     for (int b = from; b < to; b++)
                     {
                         int t0 = b * block, count = Math.Min(block, tiles - t0);
-                        TransformInput((float*)xp, c, h, w, tilesH, tilesW, padH, padW, t0, count, pscratch, pv, (nint)c * block, block);
+                        TransformInput((float*)xp, c, 0, c, h, w, tilesH, tilesW, padH, padW, t0, count, pscratch, pv, (nint)c * block, block);
                         for (int xi = 0; xi < Positions; xi++)
                         {
                             var a = new PackedA((float*)up + (nint)xi * packedSize, k);
@@ -211,9 +208,7 @@ internal static unsafe class Winograd
             }
             finally
             {
-                BufferPool.Return(v);
-                BufferPool.Return(m);
-                BufferPool.Return(scratch);
+                BufferPool.Return(work);
             }
         });
     }
@@ -304,15 +299,15 @@ internal static unsafe class Winograd
     }
 
     /// <summary>
-    /// Writes Bᵀ d B for the 4×4 input patch d of every channel and of tiles [t0, t0 + count), with
+    /// Writes Bᵀ d B for the 4×4 input patch d of channels [c0, c1) (of c) and of tiles [t0, t0 + count), with
     /// Bᵀ = [[1, 0, −1, 0], [0, 1, 1, 0], [0, −1, 1, 0], [0, 1, 0, −1]]: position ξ of channel ci for tile t0 + j goes to
     /// dst[ξ·ldXi + ci·ld + j]. Tile (ty, tx) of an image reads rows 2ty − padH … + 3 and columns 2tx − padW … + 3;
     /// outside the image the patch is zero. Channel by channel, the patches are first gathered into 16 rows of
     /// <paramref name="scratch"/> ([16, ld]), then transformed with vectors across the tiles.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void TransformInput(float* x, int c, int h, int w, int tilesH, int tilesW, int padH, int padW,
-        int t0, int count, float* scratch, float* dst, nint ldXi, int ld)
+    private static void TransformInput(float* x, int c, int c0, int c1, int h, int w, int tilesH, int tilesW, int padH,
+        int padW, int t0, int count, float* scratch, float* dst, nint ldXi, int ld)
     {
         nint hw = (nint)h * w;
         // Where each tile's patch starts: its offset in channel 0 of the batch, or −1 when it reaches into the padding
@@ -334,7 +329,7 @@ internal static unsafe class Winograd
         {
             new Span<float>(scratch + (nint)r * ld + count, padded - count).Clear();
         }
-        for (int ci = 0; ci < c; ci++)
+        for (int ci = c0; ci < c1; ci++)
         {
             float* channel = x + ci * hw;
             for (int j = 0; j < count; j++)
@@ -491,13 +486,13 @@ internal static unsafe class Winograd
     }
 
     /// <summary>
-    /// e[ξ·ldXi + ki·ld + j] = (A e Aᵀ)_ξ for the 2×2 output-gradient tile e of channel ki and tile t0 + j (zero beyond
+    /// e[ξ·ldXi + ki·ld + j] = (A e Aᵀ)_ξ for the 2×2 output-gradient tile e of channel ki in [k0, k1) and tile t0 + j (zero beyond
     /// an odd edge), with A = [[1, 0], [1, 1], [1, −1], [0, −1]]. The tiles are gathered into four rows of
     /// <paramref name="scratch"/> ([4, ld]), then transformed with vectors across the tiles.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void TransformOutputGradient(float* dy, int k, int oh, int ow, int tilesH, int tilesW, int t0, int count,
-        float* scratch, float* e, nint ldXi, int ld)
+    private static void TransformOutputGradient(float* dy, int k, int k0, int k1, int oh, int ow, int tilesH, int tilesW,
+        int t0, int count, float* scratch, float* e, nint ldXi, int ld)
     {
         nint ohw = (nint)oh * ow;
         int lanes = Vector256<float>.Count, padded = (count + lanes - 1) / lanes * lanes;
@@ -505,7 +500,7 @@ internal static unsafe class Winograd
         {
             new Span<float>(scratch + (nint)r * ld + count, padded - count).Clear();
         }
-        for (int ki = 0; ki < k; ki++)
+        for (int ki = k0; ki < k1; ki++)
         {
             var tile = new TileCursor(t0, tilesH, tilesW);
             for (int j = 0; j < count; j++, tile.Next())
