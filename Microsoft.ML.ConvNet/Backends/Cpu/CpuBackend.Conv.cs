@@ -337,8 +337,8 @@ public sealed partial class CpuBackend
     }
 
     /// <summary>
-    /// Whether 3×3 stride-1 convolutions use <see cref="Winograd"/> (true) or the im2col GEMM path; tests and
-    /// benchmarks compare the two.
+    /// Whether 3×3 stride-1 convolutions use <see cref="Winograd"/> (true, the default) or the im2col GEMM path: a
+    /// switch for comparing the speed of the two paths.
     /// </summary>
     internal static bool UseWinograd { get; set; } = true;
 

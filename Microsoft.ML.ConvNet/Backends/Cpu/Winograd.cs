@@ -39,8 +39,12 @@ internal static unsafe class Winograd
     /// </summary>
     private const int FilterBlockFloats = 1 << 20;
 
-    /// <summary>Fewest channels on either side for which the transforms pay for themselves.</summary>
-    internal const int MinChannels = 16;
+    /// <summary>
+    /// Fewest channels on either side taken here: the transforms cost per channel what the GEMMs save per pair of
+    /// channels. Measured at 28×28, batch 64, one core (forward + both gradients, against the im2col path): 16→16 is
+    /// 25% slower, 32→32 even, 64→64 15% faster.
+    /// </summary>
+    internal const int MinChannels = 32;
 
     /// <summary>
     /// True for the convolutions computed here: 3×3 filters, stride 1, no dilation, one group, padding 0 to 2, and at
