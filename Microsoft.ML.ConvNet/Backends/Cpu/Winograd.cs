@@ -57,41 +57,11 @@ internal static unsafe class Winograd
 
     /// <summary>y = conv(x, w) + bias.</summary>
     public static void Forward(float* x, float* w, float* bias, float* y, in ConvGeometry g)
-    {
-        int packedSize = Sgemm.PackedSize(g.K, g.C);
-        var u = BufferPool.Rent(Positions * packedSize);
-        try
-        {
-            fixed (float* pu = u)
-            {
-                TransformFilters(w, pu, packedSize, g.K, g.C, transposeAndRotate: false);
-                Correlate(x, pu, packedSize, bias, y, g.N, g.C, g.H, g.W, g.K, g.OH, g.OW, g.PadH, g.PadW);
-            }
-        }
-        finally
-        {
-            BufferPool.Return(u);
-        }
-    }
+        => Correlate(x, w, rotated: false, bias, y, g.N, g.C, g.H, g.W, g.K, g.OH, g.OW, g.PadH, g.PadW);
 
     /// <summary>dx = the correlation of dy with the 180°-rotated, transposed filters, padded by 2 − pad.</summary>
     public static void BackwardData(float* dy, float* w, float* dx, in ConvGeometry g)
-    {
-        int packedSize = Sgemm.PackedSize(g.C, g.K);
-        var u = BufferPool.Rent(Positions * packedSize);
-        try
-        {
-            fixed (float* pu = u)
-            {
-                TransformFilters(w, pu, packedSize, g.K, g.C, transposeAndRotate: true);
-                Correlate(dy, pu, packedSize, null, dx, g.N, g.K, g.OH, g.OW, g.C, g.H, g.W, 2 - g.PadH, 2 - g.PadW);
-            }
-        }
-        finally
-        {
-            BufferPool.Return(u);
-        }
-    }
+        => Correlate(dy, w, rotated: true, null, dx, g.N, g.K, g.OH, g.OW, g.C, g.H, g.W, 2 - g.PadH, 2 - g.PadW);
 
     /// <summary>
     /// dw = Σ over images and tiles of the F(3×3, 2×2) products, block of tiles by block: the cores first share the
@@ -172,11 +142,32 @@ internal static unsafe class Winograd
     }
 
     /// <summary>
-    /// y[n, k] = Σ_c correlate(x[n, c], filter[k, c]) (+ bias[k]) with the filters transformed and packed
-    /// (<see cref="TransformFilters"/>, <paramref name="packedSize"/> floats per position): x is [n, c, h, w] padded by
-    /// (padH, padW), y is [n, k, oh, ow] with oh = h + 2·padH − 2.
+    /// y[n, k] = Σ_c correlate(x[n, c], filter[k, c]) (+ bias[k]): x is [n, c, h, w] padded by (padH, padW), y is
+    /// [n, k, oh, ow] with oh = h + 2·padH − 2. The filters are the convolution's weights [k, c, 3, 3], or, when
+    /// <paramref name="rotated"/>, its weights [c, k, 3, 3] taken transposed and turned by 180° (backward data); they
+    /// are transformed and packed once (<see cref="TransformFilters"/>) and shared by all blocks.
     /// </summary>
-    private static void Correlate(float* x, float* packed, int packedSize, float* bias, float* y, int n, int c,
+    private static void Correlate(float* x, float* filters, bool rotated, float* bias, float* y, int n, int c,
+        int h, int w, int k, int oh, int ow, int padH, int padW)
+    {
+        int packedSize = Sgemm.PackedSize(k, c);
+        var packed = BufferPool.Rent(Positions * packedSize);
+        try
+        {
+            fixed (float* pu = packed)
+            {
+                TransformFilters(filters, pu, packedSize, rotated ? c : k, rotated ? k : c, rotated);
+                CorrelateBlocks(x, pu, packedSize, bias, y, n, c, h, w, k, oh, ow, padH, padW);
+            }
+        }
+        finally
+        {
+            BufferPool.Return(packed);
+        }
+    }
+
+    /// <summary><see cref="Correlate"/> over blocks of tiles, with the filters packed (packedSize floats a position).</summary>
+    private static void CorrelateBlocks(float* x, float* packed, int packedSize, float* bias, float* y, int n, int c,
         int h, int w, int k, int oh, int ow, int padH, int padW)
     {
         int tilesH = (oh + 1) / 2, tilesW = (ow + 1) / 2;
