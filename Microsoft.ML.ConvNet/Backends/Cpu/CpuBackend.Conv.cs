@@ -6,7 +6,8 @@ namespace Microsoft.ML.ConvNet.Backends.Cpu;
 
 // Matrix multiplication and convolution. Convolutions are GEMMs over the im2col view of each image and group
 // (see Im2ColView): forward packs the view straight into GEMM panels; 1×1 stride-1 unpadded convolutions use the
-// image as the matrix; depthwise convolutions use direct kernels. Small output maps (late layers) put the im2col
+// image as the matrix; depthwise convolutions and shallow stride-1 ones with few outputs use direct kernels
+// (DepthwiseConv, DirectConv), larger 3×3 stride-1 ones Winograd. Small output maps (late layers) put the im2col
 // matrices of several images side by side in one GEMM (image blocks). Work is split over images, image blocks (and
 // groups) when there are enough of them, otherwise inside the GEMM.
 public sealed partial class CpuBackend
@@ -77,6 +78,11 @@ public sealed partial class CpuBackend
             if (UseWinograd && Winograd.Applies(g))
             {
                 Winograd.Forward((float*)xp, (float*)wp, (float*)bp, (float*)yp, geo);
+                return;
+            }
+            if (UseDirectConv && DirectConv.Applies(g))
+            {
+                DirectConv.Forward((float*)xp, (float*)wp, (float*)bp, (float*)yp, geo);
                 return;
             }
             bool pointwise = IsPointwise(g);
@@ -154,6 +160,11 @@ public sealed partial class CpuBackend
             if (UseWinograd && Winograd.Applies(g))
             {
                 Winograd.BackwardData((float*)dyp, (float*)wp, (float*)dxp, geo);
+                return;
+            }
+            if (UseDirectConv && DirectConv.AppliesToBackwardData(g))
+            {
+                DirectConv.BackwardData((float*)dyp, (float*)wp, (float*)dxp, geo);
                 return;
             }
             bool pointwise = IsPointwise(g);
@@ -257,6 +268,11 @@ public sealed partial class CpuBackend
                 Winograd.BackwardFilter((float*)xp, (float*)dyp, (float*)dwp, geo);
                 return;
             }
+            if (UseDirectConv && DirectConv.Applies(g))
+            {
+                DirectConv.BackwardFilter((float*)xp, (float*)dyp, (float*)dwp, geo);
+                return;
+            }
             bool pointwise = IsPointwise(g);
             // dw (+)= Σ over images n in [from, to) of dY_n · col_nᵀ, group by group; colᵀ is packed from the image.
             bool batched = !pointwise && ohw < BatchedPositions;
@@ -341,6 +357,12 @@ public sealed partial class CpuBackend
     /// switch for comparing the speed of the two paths.
     /// </summary>
     internal static bool UseWinograd { get; set; } = true;
+
+    /// <summary>
+    /// Whether shallow stride-1 convolutions use <see cref="DirectConv"/> (true, the default) or the im2col GEMM path:
+    /// a switch for comparing the speed of the two paths.
+    /// </summary>
+    internal static bool UseDirectConv { get; set; } = true;
 
     /// <summary>
     /// Output positions per image below which a convolution multiplies several images in one GEMM (their im2col
