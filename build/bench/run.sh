@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Runs the PyTorch/NumPy side (build/bench/torch_bench.py) and ConvNetML's (samples/Benchmarks) back to back on the
 # same workloads, 2 threads each, warm-up excluded, and prints a table of ours against the peer.
-#   bash build/bench/run.sh [--only PREFIX[,PREFIX...]] [--steps N] [--warmup N] [--accuracy [--epochs N]] [--save FILE]
+#   bash build/bench/run.sh [--only PREFIX[,PREFIX...]] [--steps N] [--warmup N] [--warmup-seconds S] [--accuracy [--epochs N]]
+#                           [--save FILE]
 #   bash build/bench/run.sh --table FILE
 #     --only      workloads whose names start with a prefix, e.g. --only sgemm/1024,train/smallcnn
 #     --steps     timed iterations of every workload (quick runs); --warmup untimed ones before them
+#     --warmup-seconds  least time whole networks warm up for on each side (default 10)
 #     --accuracy  also train the small CNN on Fashion-MNIST on both sides and compare test accuracy (minutes)
 #     --save      also write every JSON line of both sides to FILE
 #     --table     print the table of a run saved with --save, without running anything
@@ -17,11 +19,11 @@ only="" common=() accuracy=0 save="" table=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --only) only=$2; shift 2 ;;
-        --steps | --warmup | --epochs) common+=("$1" "$2"); shift 2 ;;
+        --steps | --warmup | --warmup-seconds | --epochs) common+=("$1" "$2"); shift 2 ;;
         --accuracy) accuracy=1; shift ;;
         --save) save=$2; shift 2 ;;
         --table) table=$2; shift 2 ;;
-        -h | --help) sed -n '2,12p' "$0"; exit 0 ;;
+        -h | --help) sed -n '2,14p' "$0"; exit 0 ;;
         *) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done

@@ -70,9 +70,14 @@ def info(threads):
         "mkldnn": torch.backends.mkldnn.is_available()}}), flush=True)
 
 
+KERNEL_WARMUP_SECONDS = 1.0  # the same least warm-up as ours (samples/Benchmarks/Report.cs)
+
+
 def best_ms(fn, warmup, rounds, repeat=1):
-    for _ in range(warmup):
+    start, done = time.perf_counter(), 0
+    while done < warmup or time.perf_counter() - start < KERNEL_WARMUP_SECONDS:
         fn()
+        done += 1
     best = float("inf")
     for _ in range(rounds):
         t = time.perf_counter()
@@ -193,15 +198,18 @@ def infer_step(model, batch):
     return step
 
 
-def throughput(name, model, batch, steps, warmup, step):
-    for _ in range(warmup):
+def throughput(name, model, batch, steps, warmup, warmup_seconds, step):
+    start, done = time.perf_counter(), 0
+    while done < warmup or time.perf_counter() - start < warmup_seconds:
         step()
+        done += 1
     seconds = []
     for _ in range(steps):
         t = time.perf_counter()
         step()
         seconds.append(time.perf_counter() - t)
     report(name, "images/s", steps * batch / sum(seconds), True, batch=batch, steps=steps, warmup=warmup,
+           warmupSeconds=warmup_seconds,
            medianImagesPerSecond=round(batch / sorted(seconds)[len(seconds) // 2], 1),
            parameters=sum(p.numel() for p in model.parameters()))
 
@@ -220,10 +228,10 @@ def run_throughput(a):
         model = make()
         if train:
             throughput(f"train/{name}", model, TRAIN_BATCH, a.steps or train_steps,
-                       a.warmup if a.warmup is not None else train_warmup, train_step(model, TRAIN_BATCH))
+                       a.warmup if a.warmup is not None else train_warmup, a.warmup_seconds, train_step(model, TRAIN_BATCH))
         if infer:
             throughput(f"infer/{name}", model, INFER_BATCH, a.steps or infer_steps,
-                       a.warmup if a.warmup is not None else infer_warmup, infer_step(model, INFER_BATCH))
+                       a.warmup if a.warmup is not None else infer_warmup, a.warmup_seconds, infer_step(model, INFER_BATCH))
 
 
 def proc_status_mib(field):
@@ -308,6 +316,8 @@ def main():
                    help="run only the workloads whose names start with one of these comma-separated prefixes")
     p.add_argument("--steps", type=int, help="timed iterations of every workload (default: per workload)")
     p.add_argument("--warmup", type=int, help="untimed iterations before them (default: per workload)")
+    p.add_argument("--warmup-seconds", type=float, default=10.0,
+                   help="whole networks also run untimed steps for at least this long (default 10)")
     p.add_argument("--epochs", type=int, default=5, help="epochs of the accuracy run")
     p.add_argument("--seed", type=int, default=1, help="seed of the accuracy run")
     p.add_argument("--threads", type=int, default=2)

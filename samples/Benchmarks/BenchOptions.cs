@@ -23,7 +23,7 @@ internal sealed class BenchOptions
 {
     public const string Usage = """
         Usage: Benchmarks [--mode throughput|memory|accuracy|gpu] [--only PREFIX[,PREFIX...]] [--steps N] [--warmup N]
-                          [--epochs N] [--seed N] [--device cuda:N]
+                          [--warmup-seconds S] [--epochs N] [--seed N] [--device cuda:N]
           --mode     throughput (default): sgemm/, conv3x3/, depthwise3x3/, train/, infer/ workloads
                      memory: memory/resnet18-train (peak resident memory; run it in a process of its own)
                      accuracy: accuracy/smallcnn (Fashion-MNIST, Adam 1e-3, StepLR(3, 0.1), batch 64)
@@ -31,6 +31,8 @@ internal sealed class BenchOptions
           --only     run only the workloads whose names start with one of the prefixes
           --steps    timed iterations of every workload (default: per workload, see docs/benchmarks.md)
           --warmup   untimed iterations before them (default: per workload)
+          --warmup-seconds  whole networks also run untimed steps for at least this long (default 10), so that the
+                     runtime has recompiled their hot code with its profile before the clock starts
           --epochs   epochs of the accuracy run (default 5)
           --seed     seed of the accuracy run (default 1)
           --device   the GPU of the gpu mode (default cuda:0)
@@ -44,6 +46,9 @@ internal sealed class BenchOptions
     public int? Steps { get; private set; }
 
     public int? Warmup { get; private set; }
+
+    /// <summary>Least time the whole-network workloads warm up for, whatever <see cref="Warmup"/> says.</summary>
+    public double WarmupSeconds { get; private set; } = 10;
 
     public int Epochs { get; private set; } = 5;
 
@@ -99,6 +104,11 @@ internal sealed class BenchOptions
                     break;
                 case "--warmup":
                     o.Warmup = Positive(name, value, allowZero: true);
+                    break;
+                case "--warmup-seconds":
+                    o.WarmupSeconds = double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double seconds) && seconds >= 0
+                        ? seconds
+                        : throw new ArgumentException($"--warmup-seconds must be a number of seconds, 0 or more, got '{value}'.");
                     break;
                 case "--epochs":
                     o.Epochs = Positive(name, value);

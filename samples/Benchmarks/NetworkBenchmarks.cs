@@ -49,25 +49,26 @@ internal static class NetworkBenchmarks
             using var model = Create(name);
             if (train)
             {
-                Throughput($"train/{name}", model, TrainBatch, o.StepsOr(trainSteps), o.WarmupOr(trainWarmup), TrainStep(model, TrainBatch));
+                Throughput($"train/{name}", model, TrainBatch, o.StepsOr(trainSteps), o.WarmupOr(trainWarmup), o.WarmupSeconds, TrainStep(model, TrainBatch));
             }
             if (infer)
             {
-                Throughput($"infer/{name}", model, InferBatch, o.StepsOr(inferSteps), o.WarmupOr(inferWarmup), InferStep(model, InferBatch));
+                Throughput($"infer/{name}", model, InferBatch, o.StepsOr(inferSteps), o.WarmupOr(inferWarmup), o.WarmupSeconds, InferStep(model, InferBatch));
             }
         }
     }
 
-    private static void Throughput(string workload, Module model, int batch, int steps, int warmup, (Action Step, IDisposable Owner) step)
+    private static void Throughput(string workload, Module model, int batch, int steps, int warmup, double warmupSeconds, (Action Step, IDisposable Owner) step)
     {
         using var owner = step.Owner;
-        double[] seconds = Report.StepSeconds(step.Step, warmup, steps);
+        double[] seconds = Report.StepSeconds(step.Step, warmup, steps, warmupSeconds);
         double[] sorted = [.. seconds.Order()];
         Report.Result(workload, "images/s", steps * batch / seconds.Sum(), higherIsBetter: true, new()
         {
             ["batch"] = batch,
             ["steps"] = steps,
             ["warmup"] = warmup,
+            ["warmupSeconds"] = warmupSeconds,
             ["medianImagesPerSecond"] = Math.Round(batch / sorted[sorted.Length / 2], 1),
             ["parameters"] = model.ParameterCount(),
         });

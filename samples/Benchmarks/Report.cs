@@ -44,13 +44,18 @@ internal static class Report
         Console.Out.Flush();
     }
 
+    /// <summary>Least time a kernel warms up for (the runtime recompiles hot code after its first calls).</summary>
+    public const double KernelWarmupSeconds = 1;
+
     /// <summary>
     /// Best (smallest) milliseconds per call of <paramref name="action"/> over <paramref name="rounds"/> rounds of
-    /// <paramref name="repeat"/> calls, after <paramref name="warmup"/> untimed calls.
+    /// <paramref name="repeat"/> calls, after at least <paramref name="warmup"/> untimed calls and
+    /// <see cref="KernelWarmupSeconds"/>.
     /// </summary>
     public static double BestMs(Action action, int warmup, int rounds, int repeat = 1)
     {
-        for (int i = 0; i < warmup; i++)
+        long warmupStart = Stopwatch.GetTimestamp();
+        for (int i = 0; i < warmup || Stopwatch.GetElapsedTime(warmupStart).TotalSeconds < KernelWarmupSeconds; i++)
         {
             action();
         }
@@ -68,12 +73,13 @@ internal static class Report
     }
 
     /// <summary>
-    /// Seconds of each of <paramref name="steps"/> timed calls of <paramref name="step"/>, after <paramref name="warmup"/>
-    /// untimed ones.
+    /// Seconds of each of <paramref name="steps"/> timed calls of <paramref name="step"/>, after at least
+    /// <paramref name="warmup"/> untimed ones that together last at least <paramref name="warmupSeconds"/>.
     /// </summary>
-    public static double[] StepSeconds(Action step, int warmup, int steps)
+    public static double[] StepSeconds(Action step, int warmup, int steps, double warmupSeconds)
     {
-        for (int i = 0; i < warmup; i++)
+        long warmupStart = Stopwatch.GetTimestamp();
+        for (int i = 0; i < warmup || Stopwatch.GetElapsedTime(warmupStart).TotalSeconds < warmupSeconds; i++)
         {
             step();
         }

@@ -139,16 +139,8 @@ internal static unsafe class DirectConv
                         {
                             int n = n0 + i;
                             grid.Gather((float*)xp + (nint)n * grid.Channels * grid.H * grid.W, (float*)xsp + (nint)i * grid.ImageFloats);
-                            float* dst = (float*)dsp + (nint)i * k * grid.Positions;
-                            float* src = (float*)dyp + (nint)n * k * oh * ow;
-                            new Span<float>(dst, k * grid.Positions).Clear();
-                            for (int c = 0; c < k; c++)
-                            {
-                                for (int r = 0; r < oh; r++)
-                                {
-                                    new ReadOnlySpan<float>(src + ((nint)c * oh + r) * ow, ow).CopyTo(new Span<float>(dst + (nint)c * grid.Positions + r * grid.Wp, ow));
-                                }
-                            }
+                            // dy on the output grid: row r at r·Wp, zeros at the dropped positions.
+                            PlaceRows((float*)dyp + (nint)n * k * oh * ow, k, oh, ow, (float*)dsp + (nint)i * k * grid.Positions, grid.Positions, grid.Wp, 0);
                         }
                     });
                     CpuParallel.For(kBlocks * tapBlocks, item =>
@@ -158,7 +150,6 @@ internal static unsafe class DirectConv
                     });
                 }
                 // Each element's vector of sums, added up lane by lane.
-                int cTaps = taps;
                 for (int kb = 0; kb < kBlocks; kb++)
                 {
                     for (int tb = 0; tb < tapBlocks; tb++)
@@ -166,9 +157,9 @@ internal static unsafe class DirectConv
                         float* s = (float*)sp + (nint)(kb * tapBlocks + tb) * sumFloats;
                         for (int a = 0; a < GradK && kb * GradK + a < k; a++)
                         {
-                            for (int b = 0; b < GradTaps && tb * GradTaps + b < cTaps; b++)
+                            for (int b = 0; b < GradTaps && tb * GradTaps + b < taps; b++)
                             {
-                                dw[(nint)(kb * GradK + a) * cTaps + tb * GradTaps + b] = Vector256.Sum(Vector256.Load(s + (a * GradTaps + b) * lanes));
+                                dw[(nint)(kb * GradK + a) * taps + tb * GradTaps + b] = Vector256.Sum(Vector256.Load(s + (a * GradTaps + b) * lanes));
                             }
                         }
                     }
@@ -224,16 +215,21 @@ internal static unsafe class DirectConv
         }
 
         /// <summary>Copies one image [Channels, H, W] into its zero-padded planes.</summary>
-        public void Gather(float* image, float* padded)
+        public void Gather(float* image, float* padded) => PlaceRows(image, Channels, H, W, padded, Plane, Wp, PadH * Wp + PadW);
+    }
+
+    /// <summary>
+    /// Copies <paramref name="planes"/> planes of <paramref name="rows"/> × <paramref name="columns"/> into zeroed
+    /// destination planes of <paramref name="plane"/> floats, row r at <paramref name="offset"/> + r·<paramref name="stride"/>.
+    /// </summary>
+    private static void PlaceRows(float* src, int planes, int rows, int columns, float* dst, int plane, int stride, int offset)
+    {
+        new Span<float>(dst, planes * plane).Clear();
+        for (int c = 0; c < planes; c++)
         {
-            for (int c = 0; c < Channels; c++)
+            for (int r = 0; r < rows; r++)
             {
-                float* dst = padded + (nint)c * Plane;
-                new Span<float>(dst, Plane).Clear();
-                for (int r = 0; r < H; r++)
-                {
-                    new ReadOnlySpan<float>(image + ((nint)c * H + r) * W, W).CopyTo(new Span<float>(dst + (nint)(r + PadH) * Wp + PadW, W));
-                }
+                new ReadOnlySpan<float>(src + ((nint)c * rows + r) * columns, columns).CopyTo(new Span<float>(dst + (nint)c * plane + offset + r * stride, columns));
             }
         }
     }
