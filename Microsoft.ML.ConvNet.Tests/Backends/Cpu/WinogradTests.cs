@@ -16,36 +16,7 @@ public sealed class WinogradTests
     private static void Check(ConvGeometry g, int seed, bool withBias = true)
     {
         Assert.IsTrue(Winograd.Applies(g), $"{g} should take the Winograd path");
-        var rng = new Random(seed);
-        var b = CpuBackend.Instance;
-        using var scope = new TensorScope();
-        var x = Tensor.RandomNormal(new Shape(g.N, g.C, g.H, g.W), rng);
-        var w = Tensor.RandomNormal(new Shape(g.K, g.C, 3, 3), rng);
-        var bias = withBias ? Tensor.RandomNormal(new Shape(g.K), rng) : null;
-        var dy = Tensor.RandomNormal(new Shape(g.N, g.K, g.OH, g.OW), rng);
-        // The transforms add a few roundings per product over the im2col path: tolerances scale with the depth of
-        // each sum, as for the other convolutions.
-        double rtol = 1e-4;
-
-        var y = Tensor.Full(new Shape(g.N, g.K, g.OH, g.OW), float.NaN);
-        b.Conv2dForward(x, w, bias, y, g);
-        TensorAssert.AreClose(NaiveOps.Conv2dForward(x.ToArray(), w.ToArray(), bias?.ToArray(), g), y.ToArray(),
-            2e-5 * (g.C * 9 + 1), rtol, $"forward {g}");
-
-        var dx = Tensor.Full(x.Shape, float.NaN);
-        b.Conv2dBackwardData(dy, w, dx, g);
-        TensorAssert.AreClose(NaiveOps.Conv2dBackwardData(dy.ToArray(), w.ToArray(), g), dx.ToArray(),
-            2e-5 * (g.K * 9 + 1), rtol, $"backward data {g}");
-
-        var dw = Tensor.Full(w.Shape, float.NaN);
-        b.Conv2dBackwardFilter(x, dy, dw, g);
-        TensorAssert.AreClose(NaiveOps.Conv2dBackwardFilter(x.ToArray(), dy.ToArray(), g), dw.ToArray(),
-            2e-5 * (g.N * g.OH * g.OW + 1), rtol, $"backward filter {g}");
-
-        // The filter gradient is summed in a fixed order: a second run gives the same bits.
-        var again = Tensor.Full(w.Shape, float.NaN);
-        b.Conv2dBackwardFilter(x, dy, again, g);
-        CollectionAssert.AreEqual(dw.ToArray(), again.ToArray(), "the filter gradient changed between two runs");
+        ConvOracle.CheckAllDirections(g, seed, withBias);
     }
 
     [TestMethod]

@@ -70,40 +70,13 @@ internal static unsafe class DirectConv
 
     /// <summary>y = conv(x, w) + bias.</summary>
     public static void Forward(float* x, float* w, float* bias, float* y, in ConvGeometry g)
-    {
-        var grid = new Grid(g.C, g.H, g.W, g.OH, g.R, g.S, g.PadH, g.PadW, g.DilationH, g.DilationW);
-        var packed = PackFilters(w, g.K, g.C, g.R * g.S, rotated: false);
-        try
-        {
-            fixed (float* pw = packed)
-            {
-                Correlate(x, pw, bias, y, g.N, g.K, g.OW, grid);
-            }
-        }
-        finally
-        {
-            BufferPool.Return(packed);
-        }
-    }
+        => Correlate(x, w, rotated: false, bias, y, g,
+            new Grid(g.C, g.H, g.W, g.OH, g.R, g.S, g.PadH, g.PadW, g.DilationH, g.DilationW));
 
     /// <summary>dx = the correlation of dy with the 180°-rotated, transposed filters, padded by (R − 1)·dh − pad.</summary>
     public static void BackwardData(float* dy, float* w, float* dx, in ConvGeometry g)
-    {
-        var grid = new Grid(g.K, g.OH, g.OW, g.H, g.R, g.S, (g.R - 1) * g.DilationH - g.PadH, (g.S - 1) * g.DilationW - g.PadW,
-            g.DilationH, g.DilationW);
-        var packed = PackFilters(w, g.K, g.C, g.R * g.S, rotated: true);
-        try
-        {
-            fixed (float* pw = packed)
-            {
-                Correlate(dy, pw, null, dx, g.N, g.C, g.W, grid);
-            }
-        }
-        finally
-        {
-            BufferPool.Return(packed);
-        }
-    }
+        => Correlate(dy, w, rotated: true, null, dx, g,
+            new Grid(g.K, g.OH, g.OW, g.H, g.R, g.S, (g.R - 1) * g.DilationH - g.PadH, (g.S - 1) * g.DilationW - g.PadW, g.DilationH, g.DilationW));
 
     /// <summary>
     /// dw[k, c, r, s] = Σ over images and positions of dy[k, p] · x[c, p + off(r, s)], images gathered onto the padded
@@ -260,53 +233,63 @@ internal static unsafe class DirectConv
     }
 
     /// <summary>
-    /// y [n, outputs, OutRows, outW] = Σ_tap packed[·, tap] · x_padded[p + off(tap)] (+ bias), image by image in
+    /// output [n, outputs, OutRows, outW] = Σ_tap w[·, tap] · input_padded[p + off(tap)] (+ bias), image by image in
     /// parallel: each image is gathered onto the grid, computed block by block into a buffer on the grid, and the
-    /// columns below <paramref name="outW"/> are copied out.
+    /// columns below outW are copied out. The outputs are K (forward) or, with the rotated filters, C (backward data).
     /// </summary>
-    private static void Correlate(float* x, float* packed, float* bias, float* y, int images, int outputs, int outW, Grid grid)
+    private static void Correlate(float* input, float* w, bool rotated, float* bias, float* output, in ConvGeometry g, Grid grid)
     {
-        nint xp = (nint)x, wp = (nint)packed, bp = (nint)bias, yp = (nint)y;
+        int outputs = rotated ? g.C : g.K, outW = rotated ? g.W : g.OW, images = g.N;
+        var packedFilters = PackFilters(w, g.K, g.C, g.R * g.S, rotated);
+        nint xp = (nint)input, bp = (nint)bias, yp = (nint)output;
         int blocks = (outputs + KBlock - 1) / KBlock, taps = grid.Taps, rows = grid.OutRows;
         var offsets = grid.Offsets();
-        CpuBackend.ForChunks(images, (from, to) =>
+        try
         {
-            var scratch = BufferPool.Rent(grid.ImageFloats + KBlock * grid.Positions);
-            try
+            CpuBackend.ForChunks(images, (from, to) =>
             {
-                fixed (float* ps = scratch)
-                fixed (int* po = offsets)
+                var scratch = BufferPool.Rent(grid.ImageFloats + KBlock * grid.Positions);
+                try
                 {
-                    float* padded = ps, result = ps + grid.ImageFloats;
-                    for (int n = from; n < to; n++)
+                    fixed (float* ps = scratch)
+                    fixed (float* wp = packedFilters)
+                    fixed (int* po = offsets)
                     {
-                        grid.Gather((float*)xp + (nint)n * grid.Channels * grid.H * grid.W, padded);
-                        for (int b = 0; b < blocks; b++)
+                        float* padded = ps, result = ps + grid.ImageFloats;
+                        for (int n = from; n < to; n++)
                         {
-                            float* wb = (float*)wp + (nint)b * taps * KBlock;
-                            for (int p = 0; p < grid.Positions; p += PBlock)
+                            grid.Gather((float*)xp + (nint)n * grid.Channels * grid.H * grid.W, padded);
+                            for (int b = 0; b < blocks; b++)
                             {
-                                ForwardBlock(padded + p, po, taps, wb, result + p, grid.Positions);
-                            }
-                            for (int o = b * KBlock; o < Math.Min(outputs, (b + 1) * KBlock); o++)
-                            {
-                                float add = bp == 0 ? 0f : ((float*)bp)[o];
-                                float* src = result + (nint)(o - b * KBlock) * grid.Positions;
-                                float* dst = (float*)yp + ((nint)n * outputs + o) * rows * outW;
-                                for (int r = 0; r < rows; r++)
+                                float* wb = wp + (nint)b * taps * KBlock;
+                                for (int p = 0; p < grid.Positions; p += PBlock)
                                 {
-                                    AddRow(src + (nint)r * grid.Wp, add, dst + (nint)r * outW, outW);
+                                    ForwardBlock(padded + p, po, taps, wb, result + p, grid.Positions);
+                                }
+                                for (int o = b * KBlock; o < Math.Min(outputs, (b + 1) * KBlock); o++)
+                                {
+                                    float add = bp == 0 ? 0f : ((float*)bp)[o];
+                                    float* src = result + (nint)(o - b * KBlock) * grid.Positions;
+                                    float* dst = (float*)yp + ((nint)n * outputs + o) * rows * outW;
+                                    for (int r = 0; r < rows; r++)
+                                    {
+                                        AddRow(src + (nint)r * grid.Wp, add, dst + (nint)r * outW, outW);
+                                    }
                                 }
                             }
                         }
                     }
                 }
-            }
-            finally
-            {
-                BufferPool.Return(scratch);
-            }
-        });
+                finally
+                {
+                    BufferPool.Return(scratch);
+                }
+            });
+        }
+        finally
+        {
+            BufferPool.Return(packedFilters);
+        }
     }
 
     /// <summary>dst[i] = src[i] + add.</summary>
