@@ -6,7 +6,7 @@ namespace Microsoft.ML.ConvNet.Backends.Cpu;
 
 // Matrix multiplication and convolution. Convolutions are GEMMs over the im2col view of each image and group
 // (see Im2ColView): forward packs the view straight into GEMM panels; 1×1 stride-1 unpadded convolutions use the
-// image as the matrix; depthwise convolutions and shallow stride-1 ones with few outputs use direct kernels
+// image as the matrix; depthwise convolutions and stride-1 ones with few outputs use direct kernels
 // (DepthwiseConv, DirectConv), larger 3×3 stride-1 ones Winograd. Small output maps (late layers) put the im2col
 // matrices of several images side by side in one GEMM (image blocks). Work is split over images, image blocks (and
 // groups) when there are enough of them, otherwise inside the GEMM.
@@ -359,7 +359,7 @@ public sealed partial class CpuBackend
     internal static bool UseWinograd { get; set; } = true;
 
     /// <summary>
-    /// Whether shallow stride-1 convolutions use <see cref="DirectConv"/> (true, the default) or the im2col GEMM path:
+    /// Whether stride-1 convolutions with few outputs use <see cref="DirectConv"/> (true, the default) or the im2col GEMM path:
     /// a switch for comparing the speed of the two paths.
     /// </summary>
     internal static bool UseDirectConv { get; set; } = true;

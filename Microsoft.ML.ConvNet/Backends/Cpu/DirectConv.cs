@@ -5,8 +5,8 @@ using Microsoft.ML.ConvNet.Tensors;
 namespace Microsoft.ML.ConvNet.Backends.Cpu;
 
 /// <summary>
-/// Direct convolution for ungrouped stride-1 layers with shallow filters (few input channels, as in the first layers
-/// of LeNet-style networks), where im2col's GEMM is too thin to pay for building its matrix.
+/// Direct convolution for ungrouped stride-1 layers with few output channels (up to 32, as in the first layers of
+/// LeNet-style and small networks), where im2col's GEMM has too few rows to pay for building its column matrix.
 /// <para>
 /// Each image is copied into a zero-padded plane per channel, Hp × Wp with Hp = H + 2·pad_h and Wp = W + 2·pad_w.
 /// Output positions are numbered on the same grid, p = oh·Wp + ow, so every filter tap (c, r, s) reads the input at
