@@ -401,49 +401,31 @@ public sealed partial class CpuBackend
     /// </summary>
     private static unsafe void ForwardImageBlocks(float* x, float* w, float* bias, float* y, ConvGeometry g, int per)
     {
-        int groups = g.Groups, cg = g.CPerGroup, kg = g.KPerGroup, hw = g.H * g.W, ohw = g.OH * g.OW;
-        int depth = cg * g.R * g.S;
-        int blocks = (g.N + per - 1) / per, tasks = blocks * groups;
-        bool innerParallel = tasks < CpuParallel.Threads;
+        int cg = g.CPerGroup, kg = g.KPerGroup, hw = g.H * g.W, ohw = g.OH * g.OW, depth = cg * g.R * g.S;
         nint xp = (nint)x, wp = (nint)w, bp = (nint)bias, yp = (nint)y;
-        ForChunks(tasks, (from, to) =>
+        ForImageBlocks(g, per, kg * per * ohw, (tp, n0, count, gi, innerParallel) =>
         {
-            var temp = BufferPool.Rent(kg * per * ohw);
-            try
+            int cols = count * ohw;
+            nint imageX = (nint)g.C * hw;
+            var a = new DenseA((float*)wp + (nint)gi * kg * depth, depth, trans: false);
+            var b = new Im2ColBatchPackB((float*)xp + n0 * imageX + (nint)gi * cg * hw, imageX, g);
+            Sgemm.Run(ref a, ref b, kg, cols, depth, 1f, 0f, tp, cols, innerParallel);
+            for (int i = 0; i < count; i++)
             {
-                fixed (float* tp = temp)
+                float* yImg = (float*)yp + ((nint)(n0 + i) * g.K + gi * kg) * ohw;
+                for (int k = 0; k < kg; k++)
                 {
-                    for (int t = from; t < to; t++)
+                    var src = new ReadOnlySpan<float>(tp + (nint)k * cols + i * ohw, ohw);
+                    var dst = new Span<float>(yImg + (nint)k * ohw, ohw);
+                    if (bp != 0)
                     {
-                        int blk = t / groups, gi = t % groups;
-                        int n0 = blk * per, count = Math.Min(per, g.N - n0), cols = count * ohw;
-                        nint imageX = (nint)g.C * hw;
-                        var a = new DenseA((float*)wp + (nint)gi * kg * depth, depth, trans: false);
-                        var b = new Im2ColBatchPackB((float*)xp + n0 * imageX + (nint)gi * cg * hw, imageX, g);
-                        Sgemm.Run(ref a, ref b, kg, cols, depth, 1f, 0f, tp, cols, innerParallel);
-                        for (int i = 0; i < count; i++)
-                        {
-                            float* yImg = (float*)yp + ((nint)(n0 + i) * g.K + gi * kg) * ohw;
-                            for (int k = 0; k < kg; k++)
-                            {
-                                var src = new ReadOnlySpan<float>(tp + (nint)k * cols + i * ohw, ohw);
-                                var dst = new Span<float>(yImg + (nint)k * ohw, ohw);
-                                if (bp != 0)
-                                {
-                                    TensorPrimitives.Add(src, ((float*)bp)[gi * kg + k], dst);
-                                }
-                                else
-                                {
-                                    src.CopyTo(dst);
-                                }
-                            }
-                        }
+                        TensorPrimitives.Add(src, ((float*)bp)[gi * kg + k], dst);
+                    }
+                    else
+                    {
+                        src.CopyTo(dst);
                     }
                 }
-            }
-            finally
-            {
-                BufferPool.Return(temp);
             }
         });
     }
@@ -454,38 +436,53 @@ public sealed partial class CpuBackend
     /// </summary>
     private static unsafe void BackwardDataImageBlocks(float* dy, float* w, float* dx, ConvGeometry g, int per)
     {
-        int groups = g.Groups, cg = g.CPerGroup, kg = g.KPerGroup, hw = g.H * g.W, ohw = g.OH * g.OW;
-        int depth = cg * g.R * g.S;
-        int blocks = (g.N + per - 1) / per, tasks = blocks * groups;
-        bool innerParallel = tasks < CpuParallel.Threads;
+        int cg = g.CPerGroup, kg = g.KPerGroup, hw = g.H * g.W, ohw = g.OH * g.OW, depth = cg * g.R * g.S;
         nint dyp = (nint)dy, wp = (nint)w, dxp = (nint)dx;
+        ForImageBlocks(g, per, depth * per * ohw, (cp, n0, count, gi, innerParallel) =>
+        {
+            int cols = count * ohw;
+            nint imageY = (nint)g.K * ohw;
+            var a = new DenseA((float*)wp + (nint)gi * kg * depth, depth, trans: true);
+            var b = new BatchRowsB((float*)dyp + n0 * imageY + (nint)gi * kg * ohw, imageY, ohw);
+            Sgemm.Run(ref a, ref b, depth, cols, kg, 1f, 0f, cp, cols, innerParallel);
+            for (int i = 0; i < count; i++)
+            {
+                float* dxImg = (float*)dxp + ((nint)(n0 + i) * g.C + gi * cg) * hw;
+                new Span<float>(dxImg, cg * hw).Clear();
+                new Im2ColView(dxImg, g).Accumulate(cp + i * ohw, cols, depth, 0, ohw);
+            }
+        });
+    }
+
+    /// <summary>One (image block, group) task of the image-block paths: its buffer, first image, image count and group.</summary>
+    private unsafe delegate void ImageBlockTask(float* buffer, int firstImage, int images, int group, bool innerParallel);
+
+    /// <summary>
+    /// Runs <paramref name="task"/> for every block of <paramref name="per"/> images and every group, in parallel,
+    /// each thread with one pooled buffer of <paramref name="bufferFloats"/> floats; a GEMM inside a task uses all
+    /// cores when there are fewer tasks than cores.
+    /// </summary>
+    private static unsafe void ForImageBlocks(ConvGeometry g, int per, int bufferFloats, ImageBlockTask task)
+    {
+        int groups = g.Groups, blocks = (g.N + per - 1) / per, tasks = blocks * groups;
+        bool innerParallel = tasks < CpuParallel.Threads;
         ForChunks(tasks, (from, to) =>
         {
-            var col = BufferPool.Rent(depth * per * ohw);
+            var buffer = BufferPool.Rent(bufferFloats);
             try
             {
-                fixed (float* cp = col)
+                fixed (float* bp = buffer)
                 {
                     for (int t = from; t < to; t++)
                     {
-                        int blk = t / groups, gi = t % groups;
-                        int n0 = blk * per, count = Math.Min(per, g.N - n0), cols = count * ohw;
-                        nint imageY = (nint)g.K * ohw;
-                        var a = new DenseA((float*)wp + (nint)gi * kg * depth, depth, trans: true);
-                        var b = new BatchRowsB((float*)dyp + n0 * imageY + (nint)gi * kg * ohw, imageY, ohw);
-                        Sgemm.Run(ref a, ref b, depth, cols, kg, 1f, 0f, cp, cols, innerParallel);
-                        for (int i = 0; i < count; i++)
-                        {
-                            float* dxImg = (float*)dxp + ((nint)(n0 + i) * g.C + gi * cg) * hw;
-                            new Span<float>(dxImg, cg * hw).Clear();
-                            new Im2ColView(dxImg, g).Accumulate(cp + i * ohw, cols, depth, 0, ohw);
-                        }
+                        int n0 = t / groups * per;
+                        task(bp, n0, Math.Min(per, g.N - n0), t % groups, innerParallel);
                     }
                 }
             }
             finally
             {
-                BufferPool.Return(col);
+                BufferPool.Return(buffer);
             }
         });
     }
