@@ -1,0 +1,64 @@
+using Microsoft.ML.ConvNet;
+
+namespace Microsoft.ML;
+
+/// <summary>
+/// The ConvNet trainers in ML.NET's catalogs: <c>mlContext.MulticlassClassification.Trainers.ConvNet(...)</c> and
+/// <c>mlContext.BinaryClassification.Trainers.ConvNet(...)</c>.
+/// </summary>
+public static class ConvNetCatalog
+{
+    /// <summary>
+    /// A trainer of a convolutional network classifier (<see cref="ConvNetTrainer"/>). The label is a key column
+    /// (from <c>MapValueToKey</c>); the output columns are <c>Score</c> (class probabilities) and <c>PredictedLabel</c>
+    /// (a key with the label's values, so <c>MapKeyToValue</c> gives the class names back).
+    /// </summary>
+    public static ConvNetTrainer ConvNet(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog, ConvNetTrainer.Options options)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return new ConvNetTrainer(options, ConvNetTask.Multiclass);
+    }
+
+    /// <summary>A multiclass ConvNet trainer with default settings apart from the given ones.</summary>
+    /// <param name="catalog">The multiclass trainers catalog.</param>
+    /// <param name="labelColumnName">The key label column.</param>
+    /// <param name="featureColumnName">The image column (image, raw bytes or pixel vector).</param>
+    /// <param name="architecture">A model zoo name.</param>
+    /// <param name="epochs">Passes over the training data.</param>
+    public static ConvNetTrainer ConvNet(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
+        string labelColumnName = "Label", string featureColumnName = "Features", string architecture = "resnet18", int epochs = 10)
+        => catalog.ConvNet(new ConvNetTrainer.Options
+        {
+            LabelColumnName = labelColumnName,
+            FeatureColumnName = featureColumnName,
+            Architecture = architecture,
+            Epochs = epochs,
+        });
+
+    /// <summary>
+    /// A trainer of a two-class convolutional network classifier on a Boolean label. The output columns are the ones
+    /// ML.NET's binary evaluator expects: <c>Score</c> (the raw score, log p(true)/p(false)), <c>Probability</c>
+    /// (p(true)) and <c>PredictedLabel</c> (Boolean).
+    /// </summary>
+    public static ConvNetTrainer ConvNet(this BinaryClassificationCatalog.BinaryClassificationTrainers catalog, ConvNetTrainer.Options options)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return new ConvNetTrainer(options, ConvNetTask.Binary);
+    }
+
+    /// <summary>A binary ConvNet trainer with default settings apart from the given ones.</summary>
+    /// <param name="catalog">The binary trainers catalog.</param>
+    /// <param name="labelColumnName">The Boolean label column.</param>
+    /// <param name="featureColumnName">The image column (image, raw bytes or pixel vector).</param>
+    /// <param name="architecture">A model zoo name.</param>
+    /// <param name="epochs">Passes over the training data.</param>
+    public static ConvNetTrainer ConvNet(this BinaryClassificationCatalog.BinaryClassificationTrainers catalog,
+        string labelColumnName = "Label", string featureColumnName = "Features", string architecture = "resnet18", int epochs = 10)
+        => catalog.ConvNet(new ConvNetTrainer.Options
+        {
+            LabelColumnName = labelColumnName,
+            FeatureColumnName = featureColumnName,
+            Architecture = architecture,
+            Epochs = epochs,
+        });
+}

@@ -1,0 +1,147 @@
+using Microsoft.ML.ConvNet.Backends;
+using Microsoft.ML.ConvNet.Layers;
+using Microsoft.ML.ConvNet.Optimizers;
+using Microsoft.ML.ConvNet.Optimizers.Schedulers;
+using Microsoft.ML.ConvNet.Training;
+
+namespace Microsoft.ML.ConvNet;
+
+/// <summary>The optimizers <see cref="ConvNetTrainer"/> can use.</summary>
+public enum ConvNetOptimizer
+{
+    /// <summary>Adam (<see cref="Optimizers.Adam"/>); weight decay is an L2 term added to the gradient.</summary>
+    Adam,
+
+    /// <summary>AdamW (<see cref="Optimizers.AdamW"/>): decoupled weight decay.</summary>
+    AdamW,
+
+    /// <summary>Stochastic gradient descent (<see cref="Optimizers.Sgd"/>) with <see cref="ConvNetTrainer.Options.Momentum"/>.</summary>
+    Sgd,
+
+    /// <summary>RMSProp (<see cref="Optimizers.RmsProp"/>) with <see cref="ConvNetTrainer.Options.Momentum"/>.</summary>
+    RmsProp,
+}
+
+public sealed partial class ConvNetTrainer
+{
+    /// <summary>
+    /// Settings of <see cref="ConvNetTrainer"/>. Names follow ML.NET's <c>ImageClassificationTrainer.Options</c> where
+    /// that trainer has the same concept (<see cref="LabelColumnName"/>, <see cref="FeatureColumnName"/>,
+    /// <see cref="ScoreColumnName"/>, <see cref="PredictedLabelColumnName"/>, <see cref="BatchSize"/>,
+    /// <see cref="LearningRate"/>, <see cref="ValidationSet"/>, <see cref="ValidationSetFraction"/>,
+    /// <see cref="MetricsCallback"/>, <see cref="WorkspacePath"/>).
+    /// </summary>
+    public sealed class Options
+    {
+        /// <summary>The label column: a key (from <c>MapValueToKey</c>) for multiclass, a Boolean for binary classification (default "Label").</summary>
+        public string LabelColumnName { get; set; } = "Label";
+
+        /// <summary>
+        /// The image column (default "Features"): an <c>MLImage</c> (from <c>LoadImages</c>, optionally <c>ResizeImages</c>),
+        /// raw encoded image bytes <c>VBuffer&lt;byte&gt;</c> (from <c>LoadRawImageBytes</c>), or a vector of Single of
+        /// C·H·W pixels in planar order (from <c>ExtractPixels</c>, or any <c>[VectorType(c, h, w)]</c> column).
+        /// </summary>
+        public string FeatureColumnName { get; set; } = "Features";
+
+        /// <summary>The output column of class probabilities (binary: the raw score) (default "Score").</summary>
+        public string ScoreColumnName { get; set; } = "Score";
+
+        /// <summary>The output column of the predicted label (default "PredictedLabel").</summary>
+        public string PredictedLabelColumnName { get; set; } = "PredictedLabel";
+
+        /// <summary>A model zoo name (see <see cref="Models.ModelZoo.Names"/>; default "resnet18"); ignored when <see cref="ModelFactory"/> is set.</summary>
+        public string Architecture { get; set; } = "resnet18";
+
+        /// <summary>
+        /// Builds the user's own network from (number of classes, input channels); it must return logits [N, classes].
+        /// Any network built from the library's layers can be scored, saved and reloaded.
+        /// </summary>
+        public Func<int, int, Module>? ModelFactory { get; set; }
+
+        /// <summary>Uses the zoo's small-input stem (3×3 stride-1 first convolution, no initial pooling) for 28–64 px images.</summary>
+        public bool SmallInput { get; set; }
+
+        /// <summary>
+        /// Height the images are resized to (ML.NET's <c>ResizeImages</c>) when the feature column is an image or raw
+        /// bytes. Default: the column's own height when it has one, else the architecture's (299 for Inception v3, 28 for
+        /// the small CNN and LeNet-5, 224 otherwise). For a vector column without a [C, H, W] shape it gives the shape.
+        /// </summary>
+        public int? ImageHeight { get; set; }
+
+        /// <summary>Width, as <see cref="ImageHeight"/>.</summary>
+        public int? ImageWidth { get; set; }
+
+        /// <summary>Colour channels: 3 (red, green, blue planes) or 1 (grey, by ML.NET's <c>ConvertToGrayscale</c>). Default: from the column, else 3.</summary>
+        public int? Channels { get; set; }
+
+        /// <summary>Passes over the training data (default 10).</summary>
+        public int Epochs { get; set; } = 10;
+
+        /// <summary>Samples per training step (default 64).</summary>
+        public int BatchSize { get; set; } = 64;
+
+        /// <summary>The learning rate (default 0.001).</summary>
+        public float LearningRate { get; set; } = 1e-3f;
+
+        /// <summary>The optimizer (default Adam).</summary>
+        public ConvNetOptimizer Optimizer { get; set; } = ConvNetOptimizer.Adam;
+
+        /// <summary>Weight decay (default 0): an L2 term for Adam, SGD and RMSProp, decoupled for AdamW.</summary>
+        public float WeightDecay { get; set; }
+
+        /// <summary>Momentum of SGD and RMSProp (default 0.9; ignored by Adam and AdamW).</summary>
+        public float Momentum { get; set; } = 0.9f;
+
+        /// <summary>The learning-rate schedule, built for the trainer's optimizer and stepped after every epoch, e.g. <c>opt =&gt; new StepLR(opt, 3, 0.1f)</c> (default: constant).</summary>
+        public Func<Optimizer, LearningRateScheduler>? LearningRateSchedule { get; set; }
+
+        /// <summary>Validation rows with the same columns as the training data, evaluated after every epoch.</summary>
+        public IDataView? ValidationSet { get; set; }
+
+        /// <summary>Without a <see cref="ValidationSet"/>, the fraction of the training rows (drawn with <see cref="Seed"/>) held out for validation (default 0). Must be in [0, 1).</summary>
+        public double ValidationSetFraction { get; set; }
+
+        /// <summary>Stops when the watched metric stops improving (null: every epoch runs). Without validation data the training metric is watched.</summary>
+        public EarlyStoppingOptions? EarlyStopping { get; set; }
+
+        /// <summary>Called after every epoch with its report (loss, accuracy, throughput, skipped rows).</summary>
+        public Action<ConvNetEpochMetrics>? MetricsCallback { get; set; }
+
+        /// <summary>Called after every training step (batch index, running loss and accuracy), e.g. for a progress bar.</summary>
+        public Action<BatchReport>? BatchCallback { get; set; }
+
+        /// <summary>The device to train and score on: CPU, CUDA or auto (default: a GPU when CUDA is usable, else the CPU).</summary>
+        public Device Device { get; set; } = Device.Auto;
+
+        /// <summary>Mixed precision of training (CUDA only).</summary>
+        public MixedPrecision MixedPrecision { get; set; }
+
+        /// <summary>
+        /// Seed of the weight initialisation, the shuffling and the validation split (default 0). ML.NET does not show an
+        /// <c>MLContext</c>'s seed to extensions, so set it here for runs that differ.
+        /// </summary>
+        public int Seed { get; set; }
+
+        /// <summary>A folder for checkpoints: the best epoch's weights are written there atomically (null: none).</summary>
+        public string? WorkspacePath { get; set; }
+
+        /// <summary>
+        /// Skips training and validation rows whose image cannot be read (a missing or undecodable file, an empty path)
+        /// instead of failing; the count is reported in <see cref="ConvNetEpochMetrics.SkippedRows"/> (default false:
+        /// such a row is an error naming the row and its file).
+        /// </summary>
+        public bool SkipUnreadableImages { get; set; }
+
+        /// <summary>Stops training between batches with <see cref="OperationCanceledException"/>.</summary>
+        public CancellationToken CancellationToken { get; set; }
+    }
+}
+
+/// <summary>What <see cref="ConvNetTrainer.Options.MetricsCallback"/> receives after every epoch.</summary>
+/// <param name="Epoch">The epoch's report: losses, accuracies, throughput, learning rate.</param>
+/// <param name="SkippedRows">Training and validation rows skipped because their image could not be read.</param>
+public sealed record ConvNetEpochMetrics(EpochReport Epoch, int SkippedRows)
+{
+    /// <inheritdoc/>
+    public override string ToString() => SkippedRows == 0 ? Epoch.ToString() : $"{Epoch}  skipped_rows {SkippedRows}";
+}
