@@ -1,3 +1,4 @@
+using Microsoft.ML.ConvNet.Onnx;
 using Microsoft.ML.ConvNet.Tensors;
 
 namespace Microsoft.ML.ConvNet.Autograd;
@@ -21,6 +22,14 @@ internal abstract class Function
     /// itself is allowed (the engine copies when needed).
     /// </summary>
     public abstract Tensor?[] Backward(Tensor gradOutput);
+
+    /// <summary>
+    /// Writes this operation as ONNX nodes into <paramref name="graph"/>, reading the value names
+    /// <paramref name="inputs"/> (one per <see cref="Inputs"/> entry) and producing a value with the shape of the traced
+    /// <paramref name="output"/>; returns that value's name. Operations without an ONNX form keep this default, which
+    /// throws a <see cref="NotSupportedException"/> naming the operation and its module.
+    /// </summary>
+    public virtual string ExportOnnx(OnnxGraph graph, string[] inputs, Tensor output) => throw graph.Unsupported(Name);
 
     /// <summary>True when input <paramref name="i"/> needs a gradient.</summary>
     protected bool NeedsGrad(int i) => Inputs[i].RequiresGrad;

@@ -88,4 +88,28 @@ public sealed class NoGradScope : IDisposable
             _depth--;
         }
     }
+
+    /// <summary>Turns recording on for this thread, even inside open scopes, until the returned object is disposed.</summary>
+    internal static IDisposable EnableGrad() => new Suspension(_depth);
+
+    private sealed class Suspension : IDisposable
+    {
+        private readonly int _saved;
+        private bool _disposed;
+
+        public Suspension(int saved)
+        {
+            _saved = saved;
+            _depth = 0;
+        }
+
+        public void Dispose()
+        {
+            if (!_disposed)
+            {
+                _disposed = true;
+                _depth = _saved;
+            }
+        }
+    }
 }

@@ -1,4 +1,5 @@
 using Microsoft.ML.ConvNet.Backends;
+using Microsoft.ML.ConvNet.Onnx;
 using Microsoft.ML.ConvNet.Tensors;
 
 namespace Microsoft.ML.ConvNet.Autograd.Functions;
@@ -43,6 +44,10 @@ internal sealed class Conv2dFunction(ConvGeometry geometry) : Function
         }
         return [dx, dw, db];
     }
+
+    /// <summary>ONNX Conv with the same kernel, strides, pads (top, left, bottom, right), dilations and groups.</summary>
+    public override string ExportOnnx(OnnxGraph graph, string[] inputs, Tensor output)
+        => graph.AddNode("Conv", inputs, ConvChecks.OnnxAttributes(geometry));
 }
 
 /// <summary>
@@ -141,6 +146,15 @@ internal sealed class ConvTranspose2dFunction(ConvGeometry geometry, int inH, in
         return [dx, dw, db];
     }
 
+    /// <summary>ONNX ConvTranspose; output_padding is what the output size has beyond the strided input.</summary>
+    public override string ExportOnnx(OnnxGraph graph, string[] inputs, Tensor output)
+    {
+        var g = geometry;
+        long outputPadH = g.H - ((inH - 1L) * g.StrideH - 2L * g.PadH + g.DilationH * (g.R - 1L) + 1);
+        long outputPadW = g.W - ((inW - 1L) * g.StrideW - 2L * g.PadW + g.DilationW * (g.S - 1L) + 1);
+        return graph.AddNode("ConvTranspose", inputs, [.. ConvChecks.OnnxAttributes(g), OnnxAttribute.Ints("output_padding", outputPadH, outputPadW)]);
+    }
+
     /// <summary>
     /// x as the output of the convolution <paramref name="g"/>: x itself (a view) when the sizes agree, otherwise
     /// x zero-padded at the bottom/right (outputPadding ≥ stride, allowed when smaller than the dilation).
@@ -216,6 +230,18 @@ internal sealed class LinearFunction : Function
         }
         return [dx, dw, db];
     }
+
+    /// <summary>ONNX Gemm (transB) for [N, in] inputs; MatMul with the transposed weight plus the bias otherwise.</summary>
+    public override string ExportOnnx(OnnxGraph graph, string[] inputs, Tensor output)
+    {
+        if (Inputs[0].Rank == 2)
+        {
+            return graph.AddNode("Gemm", inputs, OnnxAttribute.Int("transB", 1));
+        }
+        var weightT = graph.AddNode("Transpose", [inputs[1]], OnnxAttribute.Ints("perm", 1, 0));
+        var y = graph.AddNode("MatMul", [inputs[0], weightT]);
+        return inputs.Length > 2 ? graph.AddNode("Add", [y, inputs[2]]) : y;
+    }
 }
 
 /// <summary>Checks and helpers shared by the convolution and linear functions.</summary>
@@ -245,6 +271,16 @@ internal static class ConvChecks
         t.Storage.AddRef();
         return new Tensor(shape, t.Storage, register: false);
     }
+
+    /// <summary>The ONNX Conv/ConvTranspose attributes of a geometry: kernel_shape, strides, pads, dilations, group.</summary>
+    public static OnnxAttribute[] OnnxAttributes(in ConvGeometry g) =>
+    [
+        OnnxAttribute.Ints("kernel_shape", g.R, g.S),
+        OnnxAttribute.Ints("strides", g.StrideH, g.StrideW),
+        OnnxAttribute.Ints("pads", g.PadH, g.PadW, g.PadH, g.PadW),
+        OnnxAttribute.Ints("dilations", g.DilationH, g.DilationW),
+        OnnxAttribute.Int("group", g.Groups),
+    ];
 
     /// <summary>db [channels] = Σ of dy [N, channels, ...] over every axis but the channel axis.</summary>
     public static Tensor ChannelSum(Tensor dy, int channels)

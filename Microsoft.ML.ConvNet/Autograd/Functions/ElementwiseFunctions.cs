@@ -1,4 +1,5 @@
 using Microsoft.ML.ConvNet.Backends;
+using Microsoft.ML.ConvNet.Onnx;
 using Microsoft.ML.ConvNet.Tensors;
 
 namespace Microsoft.ML.ConvNet.Autograd.Functions;
@@ -57,6 +58,9 @@ internal sealed class BinaryFunction(BinaryOp op) : Function
         return [da, db];
     }
 
+    /// <summary>ONNX Add, Sub, Mul or Div (the same NumPy-style broadcasting).</summary>
+    public override string ExportOnnx(OnnxGraph graph, string[] inputs, Tensor output) => graph.AddNode(op.ToString(), inputs);
+
     private static Tensor Raw(BinaryOp op, Tensor a, Tensor b)
     {
         var y = a.EmptyLike(Shape.Broadcast(a.Shape, b.Shape, op.ToString()));
@@ -112,10 +116,41 @@ internal sealed class UnaryFunction(UnaryOp op, float alpha) : Function
         x.Backend.UnaryBackward(op, x, _y!, dy, dx, alpha);
         return [dx];
     }
+
+    /// <summary>
+    /// The ONNX operator of the same name where opset 17 has one; ReLU6 is Clip(0, 6), SiLU x·Sigmoid(x), GELU
+    /// 0.5·x·(1 + Erf(x/√2)) and Square x·x.
+    /// </summary>
+    public override string ExportOnnx(OnnxGraph graph, string[] inputs, Tensor output)
+    {
+        string x = inputs[0];
+        return op switch
+        {
+            UnaryOp.Relu => graph.AddNode("Relu", inputs),
+            UnaryOp.Relu6 => graph.AddNode("Clip", [x, graph.Scalar(0f), graph.Scalar(6f)]),
+            UnaryOp.LeakyRelu => graph.AddNode("LeakyRelu", inputs, OnnxAttribute.Float("alpha", alpha)),
+            UnaryOp.Elu => graph.AddNode("Elu", inputs, OnnxAttribute.Float("alpha", alpha)),
+            UnaryOp.Selu => graph.AddNode("Selu", inputs),
+            UnaryOp.Gelu => graph.AddNode("Mul", [graph.AddNode("Mul", [x, graph.Scalar(0.5f)]),
+                graph.AddNode("Add", [graph.AddNode("Erf", [graph.AddNode("Mul", [x, graph.Scalar(MathF.Sqrt(0.5f))])]), graph.Scalar(1f)])]),
+            UnaryOp.Sigmoid => graph.AddNode("Sigmoid", inputs),
+            UnaryOp.Tanh => graph.AddNode("Tanh", inputs),
+            UnaryOp.Silu => graph.AddNode("Mul", [x, graph.AddNode("Sigmoid", inputs)]),
+            UnaryOp.Hardswish => graph.AddNode("HardSwish", inputs),
+            UnaryOp.Hardsigmoid => graph.AddNode("HardSigmoid", inputs, OnnxAttribute.Float("alpha", 1f / 6f), OnnxAttribute.Float("beta", 0.5f)),
+            UnaryOp.Exp => graph.AddNode("Exp", inputs),
+            UnaryOp.Log => graph.AddNode("Log", inputs),
+            UnaryOp.Neg => graph.AddNode("Neg", inputs),
+            UnaryOp.Sqrt => graph.AddNode("Sqrt", inputs),
+            UnaryOp.Abs => graph.AddNode("Abs", inputs),
+            UnaryOp.Square => graph.AddNode("Mul", [x, x]),
+            _ => throw graph.Unsupported(Name),
+        };
+    }
 }
 
 /// <summary>y = x * scale + shift.</summary>
-internal sealed class AffineFunction(float scale) : Function
+internal sealed class AffineFunction(float scale, float shift) : Function
 {
     public override string Name => "Affine";
 
@@ -123,7 +158,7 @@ internal sealed class AffineFunction(float scale) : Function
     {
         var y = x.EmptyLike();
         x.Backend.Affine(x, y, scale, shift);
-        return Record(new AffineFunction(scale), y, x);
+        return Record(new AffineFunction(scale, shift), y, x);
     }
 
     public override Tensor?[] Backward(Tensor dy)
@@ -131,5 +166,24 @@ internal sealed class AffineFunction(float scale) : Function
         var dx = dy.EmptyLike();
         dy.Backend.Affine(dy, dx, scale, 0f);
         return [dx];
+    }
+
+    /// <summary>ONNX Mul by the scale and Add of the shift (each left out when it is the identity).</summary>
+    public override string ExportOnnx(OnnxGraph graph, string[] inputs, Tensor output)
+    {
+        string y = inputs[0];
+        if (scale == -1f && shift == 0f)
+        {
+            return graph.AddNode("Neg", inputs);
+        }
+        if (scale != 1f)
+        {
+            y = graph.AddNode("Mul", [y, graph.Scalar(scale)]);
+        }
+        if (shift != 0f)
+        {
+            y = graph.AddNode("Add", [y, graph.Scalar(shift)]);
+        }
+        return y == inputs[0] ? graph.AddNode("Identity", inputs) : y;
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.ML.ConvNet.Onnx;
 using Microsoft.ML.ConvNet.Tensors;
 
 namespace Microsoft.ML.ConvNet.Autograd.Functions;
@@ -73,6 +74,24 @@ internal abstract class RowNormFunction(bool hasGamma, bool hasBeta) : Function
         return Record(fn, y, inputs);
     }
 
+    /// <summary>
+    /// The ONNX form of the optional affine step: <paramref name="y"/>·γ + β with γ and β (value names in
+    /// <paramref name="inputs"/>) reshaped to <paramref name="affineShape"/> so that they broadcast.
+    /// </summary>
+    protected string AffineOnnx(OnnxGraph graph, string[] inputs, string y, string affineShape)
+    {
+        int next = 1;
+        if (hasGamma)
+        {
+            y = graph.AddNode("Mul", [y, graph.AddNode("Reshape", [inputs[next++], affineShape])]);
+        }
+        if (hasBeta)
+        {
+            y = graph.AddNode("Add", [y, graph.AddNode("Reshape", [inputs[next], affineShape])]);
+        }
+        return y;
+    }
+
     /// <summary>Calls the backend backward: (x, dy, gamma, mean, invStd, dx, dgamma, dbeta).</summary>
     protected abstract void RunBackward(Tensor x, Tensor dy, Tensor? gamma, Tensor mean, Tensor invStd, Tensor dx, Tensor? dgamma, Tensor? dbeta);
 
@@ -107,16 +126,33 @@ internal abstract class RowNormFunction(bool hasGamma, bool hasBeta) : Function
 /// group's channels and spatial positions, then an optional affine gamma/beta [C] per channel.
 /// Keeps mean and 1/σ [N·G]; dx = σ⁻¹·(d − mean(d) − x̂·mean(d·x̂)) per group with d = γ·dy.
 /// </summary>
-internal sealed class GroupNormFunction(int groups, bool hasGamma, bool hasBeta) : RowNormFunction(hasGamma, hasBeta)
+internal sealed class GroupNormFunction(int groups, float eps, bool hasGamma, bool hasBeta) : RowNormFunction(hasGamma, hasBeta)
 {
     public override string Name => "GroupNorm";
 
     public static Tensor Forward(Tensor x, Tensor? gamma, Tensor? beta, int groups, float eps)
-        => Run(new GroupNormFunction(groups, gamma != null, beta != null), x, gamma, beta, x.Shape[0] * groups,
+        => Run(new GroupNormFunction(groups, eps, gamma != null, beta != null), x, gamma, beta, x.Shape[0] * groups,
             (y, mean, invStd) => x.Backend.GroupNormForward(x, gamma, beta, y, mean, invStd, groups, eps));
 
     protected override void RunBackward(Tensor x, Tensor dy, Tensor? gamma, Tensor mean, Tensor invStd, Tensor dx, Tensor? dgamma, Tensor? dbeta)
         => x.Backend.GroupNormBackward(x, dy, gamma, mean, invStd, dx, dgamma, dbeta, groups);
+
+    /// <summary>
+    /// ONNX has no GroupNormalization before opset 18: x [N, C, ...] is reshaped to [N, G, −1], normalised per
+    /// (sample, group) by InstanceNormalization, reshaped back, then scaled and shifted per channel.
+    /// </summary>
+    public override string ExportOnnx(OnnxGraph graph, string[] inputs, Tensor output)
+    {
+        var x = Inputs[0];
+        var grouped = graph.AddNode("Reshape", [inputs[0], graph.ReshapeTarget(x, new Shape(x.Shape[0], groups, x.Size / x.Shape[0] / groups))]);
+        var ones = graph.AddConstant("ones", Enumerable.Repeat(1f, groups).ToArray(), groups);
+        var zeros = graph.AddConstant("zeros", new float[groups], groups);
+        var normalized = graph.AddNode("InstanceNormalization", [grouped, ones, zeros], OnnxAttribute.Float("epsilon", eps));
+        var y = graph.AddNode("Reshape", [normalized, graph.ReshapeTarget(x, x.Shape)]);
+        var perChannel = Enumerable.Repeat(1L, x.Rank - 1).ToArray();
+        perChannel[0] = x.Shape[1];
+        return AffineOnnx(graph, inputs, y, graph.Int64s("channel_shape", perChannel));
+    }
 }
 
 /// <summary>
@@ -124,16 +160,32 @@ internal sealed class GroupNormFunction(int groups, bool hasGamma, bool hasBeta)
 /// elementwise affine gamma/beta [inner]. Keeps mean and 1/σ [outer];
 /// dx = σ⁻¹·(d − mean(d) − x̂·mean(d·x̂)) per row with d = γ·dy; dγ = Σ_rows dy·x̂, dβ = Σ_rows dy.
 /// </summary>
-internal sealed class LayerNormFunction(int inner, bool hasGamma, bool hasBeta) : RowNormFunction(hasGamma, hasBeta)
+internal sealed class LayerNormFunction(int inner, float eps, bool hasGamma, bool hasBeta) : RowNormFunction(hasGamma, hasBeta)
 {
     public override string Name => "LayerNorm";
 
     public static Tensor Forward(Tensor x, Tensor? gamma, Tensor? beta, int inner, float eps)
-        => Run(new LayerNormFunction(inner, gamma != null, beta != null), x, gamma, beta, x.Size / inner,
+        => Run(new LayerNormFunction(inner, eps, gamma != null, beta != null), x, gamma, beta, x.Size / inner,
             (y, mean, invStd) => x.Backend.LayerNormForward(x, gamma, beta, y, mean, invStd, inner, eps));
 
     protected override void RunBackward(Tensor x, Tensor dy, Tensor? gamma, Tensor mean, Tensor invStd, Tensor dx, Tensor? dgamma, Tensor? dbeta)
         => x.Backend.LayerNormBackward(x, dy, gamma, mean, invStd, dx, dgamma, dbeta, inner);
+
+    /// <summary>ONNX LayerNormalization (without scale it normalises with a scale of ones) from the first normalised axis on.</summary>
+    public override string ExportOnnx(OnnxGraph graph, string[] inputs, Tensor output)
+    {
+        var shape = Inputs[0].Shape;
+        int axis = shape.Rank - 1;
+        while (axis > 0 && shape.SizeOf(axis, shape.Rank) != inner)
+        {
+            axis--;
+        }
+        var normalizedShape = shape.ToArray()[axis..].Select(d => (long)d).ToArray();
+        var normalized = graph.AddNode("LayerNormalization",
+            [inputs[0], graph.AddConstant("ones", Enumerable.Repeat(1f, inner).ToArray(), normalizedShape)],
+            OnnxAttribute.Int("axis", axis), OnnxAttribute.Float("epsilon", eps));
+        return AffineOnnx(graph, inputs, normalized, graph.Int64s("normalized_shape", normalizedShape));
+    }
 }
 
 /// <summary>
@@ -160,6 +212,13 @@ internal sealed class LrnFunction(int size, float alpha, float beta, float k) : 
         x.Backend.LrnBackward(x, _y!, dy, dx, size, alpha, beta, k);
         return [dx];
     }
+
+    /// <summary>ONNX LRN; its window matches PyTorch's for odd sizes only.</summary>
+    public override string ExportOnnx(OnnxGraph graph, string[] inputs, Tensor output)
+        => size % 2 == 1
+            ? graph.AddNode("LRN", inputs, OnnxAttribute.Int("size", size), OnnxAttribute.Float("alpha", alpha),
+                OnnxAttribute.Float("beta", beta), OnnxAttribute.Float("bias", k))
+            : throw graph.Unsupported(Name, $"ONNX LRN centres an even window of {size} channels one channel later than PyTorch");
 }
 
 /// <summary>Helpers shared by the normalisation functions.</summary>

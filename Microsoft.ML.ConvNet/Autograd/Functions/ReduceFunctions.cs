@@ -1,4 +1,5 @@
 using Microsoft.ML.ConvNet.Backends;
+using Microsoft.ML.ConvNet.Onnx;
 using Microsoft.ML.ConvNet.Tensors;
 
 namespace Microsoft.ML.ConvNet.Autograd.Functions;
@@ -40,6 +41,38 @@ internal sealed class ReduceFunction(ReduceOp op, int outer, int axis, int inner
             x.Backend.Affine(dx, dx, 1f / axis, 0f);
         }
         return [dx];
+    }
+
+    /// <summary>
+    /// ONNX ReduceSum/Mean/Max/Min over the input axes that make up the reduced middle of [outer, axis, inner]
+    /// (keepdims), then a Reshape to the output shape when the kept axes differ. The batch axis of a batch-dependent
+    /// input is never taken for a reduced one.
+    /// </summary>
+    public override string ExportOnnx(OnnxGraph graph, string[] inputs, Tensor output)
+    {
+        var shape = Inputs[0].Shape;
+        int first = graph.DynamicBatch && graph.BatchDependent.Contains(Inputs[0]) ? 1 : 0;
+        while (first < shape.Rank && shape.SizeOf(0, first) != outer)
+        {
+            first++;
+        }
+        int last = first;
+        while (last < shape.Rank && shape.SizeOf(first, last) != axis)
+        {
+            last++;
+        }
+        if (last == first)
+        {
+            return graph.AddNode("Reshape", [inputs[0], graph.ReshapeTarget(Inputs[0], output.Shape)]);
+        }
+        var axes = Enumerable.Range(first, last - first).Select(a => (long)a).ToArray();
+        var keep = OnnxAttribute.Int("keepdims", 1);
+        var y = op == ReduceOp.Sum
+            ? graph.AddNode("ReduceSum", [inputs[0], graph.Int64s("axes", axes)], keep)
+            : graph.AddNode("Reduce" + op, inputs, keep, OnnxAttribute.Ints("axes", axes));
+        var kept = shape.ToArray();
+        Array.Fill(kept, 1, first, last - first);
+        return new Shape(kept) == output.Shape ? y : graph.AddNode("Reshape", [y, graph.ReshapeTarget(Inputs[0], output.Shape)]);
     }
 }
 
@@ -89,4 +122,7 @@ internal sealed class MatMulFunction : Function
         }
         return [da, db];
     }
+
+    /// <summary>ONNX MatMul.</summary>
+    public override string ExportOnnx(OnnxGraph graph, string[] inputs, Tensor output) => graph.AddNode("MatMul", inputs);
 }

@@ -1,3 +1,4 @@
+using Microsoft.ML.ConvNet.Onnx;
 using Microsoft.ML.ConvNet.Tensors;
 
 namespace Microsoft.ML.ConvNet.Autograd.Functions;
@@ -19,6 +20,10 @@ internal sealed class ReshapeFunction : Function
         dy.Storage.AddRef();
         return [new Tensor(Inputs[0].Shape, dy.Storage)];
     }
+
+    /// <summary>ONNX Reshape; the batch dimension is copied (0) or inferred (-1), never baked in.</summary>
+    public override string ExportOnnx(OnnxGraph graph, string[] inputs, Tensor output)
+        => graph.AddNode("Reshape", [inputs[0], graph.ReshapeTarget(Inputs[0], output.Shape)]);
 }
 
 /// <summary>y = x with axes permuted (a copy).</summary>
@@ -49,6 +54,10 @@ internal sealed class PermuteFunction(int[] perm) : Function
         dy.Backend.Permute(dy, dx, inverse);
         return [dx];
     }
+
+    /// <summary>ONNX Transpose with the same permutation.</summary>
+    public override string ExportOnnx(OnnxGraph graph, string[] inputs, Tensor output)
+        => graph.AddNode("Transpose", inputs, OnnxAttribute.Ints("perm", perm.Select(p => (long)p).ToArray()));
 }
 
 /// <summary>y = x[..., start:start+length, ...] along one axis (a copy).</summary>
@@ -71,6 +80,10 @@ internal sealed class SliceFunction(int axis, int start) : Function
         CopyAxisRange(dy, 0, dx, start, axis, dy.Shape[axis]);
         return [dx];
     }
+
+    /// <summary>ONNX Slice of [start, start + length) on the axis.</summary>
+    public override string ExportOnnx(OnnxGraph graph, string[] inputs, Tensor output)
+        => graph.AddNode("Slice", [inputs[0], graph.Int64s("starts", start), graph.Int64s("ends", start + output.Shape[axis]), graph.Int64s("axes", axis)]);
 
     /// <summary>Copies <paramref name="length"/> positions along <paramref name="axis"/> from src (at srcStart) to dst (at dstStart).</summary>
     internal static void CopyAxisRange(Tensor src, int srcStart, Tensor dst, int dstStart, int axis, int length)
@@ -138,4 +151,8 @@ internal sealed class ConcatFunction(int axis) : Function
         }
         return grads;
     }
+
+    /// <summary>ONNX Concat on the same axis.</summary>
+    public override string ExportOnnx(OnnxGraph graph, string[] inputs, Tensor output)
+        => graph.AddNode("Concat", inputs, OnnxAttribute.Int("axis", axis));
 }

@@ -1,9 +1,10 @@
+using Microsoft.ML.ConvNet.Onnx;
 using Microsoft.ML.ConvNet.Tensors;
 
 namespace Microsoft.ML.ConvNet.Autograd.Functions;
 
 /// <summary>Softmax or log-softmax along one axis; backward uses the saved output.</summary>
-internal sealed class SoftmaxFunction(int outer, int axis, int inner, bool log) : Function
+internal sealed class SoftmaxFunction(int axisIndex, int outer, int axis, int inner, bool log) : Function
 {
     private Tensor? _y;
 
@@ -15,7 +16,7 @@ internal sealed class SoftmaxFunction(int outer, int axis, int inner, bool log) 
         int outer = x.Shape.SizeOf(0, axisIndex), axis = x.Shape[axisIndex], inner = x.Shape.SizeOf(axisIndex + 1, x.Rank);
         var y = x.EmptyLike();
         x.Backend.Softmax(x, y, outer, axis, inner, log);
-        return Record(new SoftmaxFunction(outer, axis, inner, log) { _y = y }, y, x);
+        return Record(new SoftmaxFunction(axisIndex, outer, axis, inner, log) { _y = y }, y, x);
     }
 
     public override Tensor?[] Backward(Tensor dy)
@@ -24,4 +25,8 @@ internal sealed class SoftmaxFunction(int outer, int axis, int inner, bool log) 
         dy.Backend.SoftmaxBackward(_y!, dy, dx, outer, axis, inner, log);
         return [dx];
     }
+
+    /// <summary>ONNX Softmax or LogSoftmax on the same axis.</summary>
+    public override string ExportOnnx(OnnxGraph graph, string[] inputs, Tensor output)
+        => graph.AddNode(Name, inputs, OnnxAttribute.Int("axis", axisIndex));
 }
