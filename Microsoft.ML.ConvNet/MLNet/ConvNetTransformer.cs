@@ -212,9 +212,3 @@ public sealed partial class ConvNetTransformer : ITransformer, IDisposable
         }
     }
 }
-public sealed partial class ConvNetTransformer
-{
-    internal DataViewSchema? TrainingSchema { get; set; }
-
-    void ICanSaveModel.Save(ModelSaveContext ctx) => throw new NotImplementedException();
-}
