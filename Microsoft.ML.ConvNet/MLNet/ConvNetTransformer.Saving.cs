@@ -28,8 +28,10 @@ public sealed partial class ConvNetTransformer
     /// <summary>
     /// The equivalent chain of ML.NET's own transformers: for an image column ML.NET's <c>ResizeImages</c> (and
     /// <c>ConvertToGrayscale</c>) and <c>ExtractPixels</c>; the network exported to ONNX (a row scorer of batch 1 that
-    /// ends in the softmax and the arg-max) in an <c>OnnxTransformer</c>; and for a key label <c>MapValueToKey</c> with
-    /// the label's key values, so that <c>PredictedLabel</c> is the label's key type. It scores through ONNX Runtime.
+    /// ends in the softmax) in an <c>OnnxTransformer</c>; and, because <c>OnnxTransformer</c> gives only vector columns,
+    /// ML.NET's own classifier scorer for the scalar predicted label: a maximum-entropy (or logistic) model trained on
+    /// the K one-hot vectors, applied to the network's one-hot arg-max, so that <c>PredictedLabel</c> is ML.NET's own key
+    /// with the label's values (Boolean for binary classification). The chain scores through ONNX Runtime.
     /// </summary>
     /// <exception cref="NotSupportedException">The model reads raw image bytes, which no ML.NET transform decodes, or the network has an op ONNX export lacks.</exception>
     public TransformerChain<ITransformer> ToMLNetTransformer()
@@ -38,95 +40,101 @@ public sealed partial class ConvNetTransformer
         bool pixelsGiven = _input.Kind == ImageColumnKind.Pixels;
         string pixels = pixelsGiven ? _input.ColumnName : _input.ColumnName + ".ConvNetPixels";
         var preprocessing = _input.SavedPreprocessing(ml, pixels);
-        string predictedValue = _output.PredictedLabelColumnName + ".Value";
+        const string Score = "ConvNet.Score", Probability = "ConvNet.Probability", OneHot = "ConvNet.OneHot";
+        int k = _output.Classes;
 
         OnnxGraph graph;
         lock (_lock)
         {
             graph = OnnxGraph.Trace(Model, pixels, [1, _input.Channels, _input.Height, _input.Width], dynamicBatch: false);
         }
-        string logits = graph.TracedOutput;
+        string logits = graph.AddNode("Reshape", [graph.TracedOutput, graph.AddConstant("logits_shape", new long[] { k }, 1)]);
         string[] outputs;
-        IDataView? keyData = null;
         if (_task == ConvNetTask.Binary)
         {
-            string Logit(int index) => graph.AddNode("Gather", [logits, graph.AddConstant("class_" + index, new long[] { index })], OnnxAttribute.Int("axis", 1));
-            string score = Scalar(graph, graph.AddNode("Sub", [Logit(1), Logit(0)]));
-            graph.AddOutput(score, _output.ScoreColumnName, OnnxElementType.Float);
-            graph.AddOutput(graph.AddNode("Sigmoid", [score]), ConvNetOutput.ProbabilityColumnName, OnnxElementType.Float);
-            graph.AddOutput(graph.AddNode("Greater", [score, graph.AddConstant("zero", [0f])]), _output.PredictedLabelColumnName, OnnxElementType.Bool);
-            outputs = [_output.ScoreColumnName, ConvNetOutput.ProbabilityColumnName, _output.PredictedLabelColumnName];
+            string Logit(int index) => graph.AddNode("Gather", [logits, graph.AddConstant("class_" + index, new long[] { index }, 1)], OnnxAttribute.Int("axis", 0));
+            string score = graph.AddNode("Sub", [Logit(1), Logit(0)]);
+            graph.AddOutput(score, Score, OnnxElementType.Float, 1);
+            graph.AddOutput(graph.AddNode("Sigmoid", [score]), Probability, OnnxElementType.Float, 1);
+            outputs = [Score, Probability, OneHot];
         }
         else
         {
-            int k = _output.Classes;
-            string probabilities = graph.AddNode("Softmax", [logits], OnnxAttribute.Int("axis", 1));
-            graph.AddOutput(graph.AddNode("Reshape", [probabilities, graph.AddConstant("score_shape", new long[] { k }, 1)]), _output.ScoreColumnName, OnnxElementType.Float, k);
-            string index = graph.AddNode("ArgMax", [logits], OnnxAttribute.Int("axis", 1), OnnxAttribute.Int("keepdims", 0));
-            var (values, type, data) = KeyValueTable(ml, graph);
-            graph.AddOutput(Scalar(graph, graph.AddNode("Gather", [values, index], OnnxAttribute.Int("axis", 0))), predictedValue, type);
-            keyData = data;
-            outputs = [_output.ScoreColumnName, predictedValue];
+            graph.AddOutput(graph.AddNode("Softmax", [logits], OnnxAttribute.Int("axis", 0)), Score, OnnxElementType.Float, k);
+            outputs = [Score, OneHot];
         }
+        string best = graph.AddNode("ArgMax", [logits], OnnxAttribute.Int("axis", 0), OnnxAttribute.Int("keepdims", 1));
+        string isBest = graph.AddNode("Equal", [graph.AddConstant("classes", [.. Enumerable.Range(0, k).Select(i => (long)i)], k), best]);
+        graph.AddOutput(graph.AddNode("Cast", [isBest], OnnxAttribute.Int("to", (long)OnnxElementType.Float)), OneHot, OnnxElementType.Float, k);
 
         IEstimator<ITransformer> chain = ml.Transforms.ApplyOnnxModel(outputs, [pixels], new MemoryStream(graph.ToArray()));
         if (preprocessing != null)
         {
             chain = preprocessing.Append(chain);
         }
-        if (keyData != null)
+        var prefix = chain.Fit(new EmptyDataView(TrainingSchema));
+        var transformers = new List<ITransformer>(prefix as IEnumerable<ITransformer> ?? [prefix]) { LabelScorer(ml, OneHot) };
+
+        var copies = new List<InputOutputColumnPair> { new(_output.ScoreColumnName, Score) };
+        if (_task == ConvNetTask.Binary)
         {
-            chain = chain.Append(ml.Transforms.Conversion.MapValueToKey(_output.PredictedLabelColumnName, predictedValue, keyData: keyData));
+            copies.Add(new(ConvNetOutput.ProbabilityColumnName, Probability));
         }
-        var internalColumns = new List<string>();
-        if (keyData != null)
+        if (_output.PredictedLabelColumnName != "PredictedLabel")
         {
-            internalColumns.Add(predictedValue);
+            copies.Add(new(_output.PredictedLabelColumnName, "PredictedLabel"));
         }
+        var internalColumns = new List<string>(outputs);
         if (!pixelsGiven)
         {
             internalColumns.AddRange([pixels, _input.ImageColumnName]);
         }
-        if (internalColumns.Count > 0)
-        {
-            chain = chain.Append(ml.Transforms.DropColumns([.. internalColumns]));
-        }
-        return (TransformerChain<ITransformer>)chain.Fit(new EmptyDataView(TrainingSchema));
+        var schema = transformers[^1].GetOutputSchema(prefix.GetOutputSchema(TrainingSchema));
+        var suffix = copies.Select(c => (IEstimator<ITransformer>)ml.Transforms.CopyColumns(c.OutputColumnName, c.InputColumnName))
+            .Aggregate((a, b) => a.Append(b)).Append(ml.Transforms.DropColumns([.. internalColumns])).Fit(new EmptyDataView(schema));
+        transformers.AddRange(suffix);
+        return new TransformerChain<ITransformer>([.. transformers]);
     }
-
-    /// <summary>A [1] tensor as a scalar: the saved graph scores one row at a time, and ML.NET reads a scalar output as a scalar column.</summary>
-    private static string Scalar(OnnxGraph graph, string value) => graph.AddNode("Reshape", [value, graph.AddConstant("scalar_shape", Array.Empty<long>(), 0)]);
 
     /// <summary>
-    /// The label's key values as an ONNX constant (what <c>Gather</c> picks the predicted value from), their element type,
-    /// and the same values as the one-column view <c>MapValueToKey</c> takes as its key data.
+    /// ML.NET's own classifier scorer that turns the network's one-hot arg-max (column <paramref name="oneHot"/>) into a
+    /// scalar predicted label: a model trained on the K one-hot vectors with their classes, which it separates exactly.
     /// </summary>
-    private (string Constant, OnnxElementType Type, IDataView Data) KeyValueTable(MLContext ml, OnnxGraph graph)
+    private ITransformer LabelScorer(MLContext ml, string oneHot)
     {
-        long k = _output.Classes;
-        switch (_output.KeyValues)
+        int k = _output.Classes;
+        var rows = Enumerable.Range(0, k).Select(i =>
         {
-            case float[] floats:
-                return (graph.AddConstant("key_values", floats, k), OnnxElementType.Float, ml.Data.LoadFromEnumerable(floats.Select(v => new KeyValueRow<float>(v))));
-            case long[] longs:
-                return (graph.AddConstant("key_values", longs, k), OnnxElementType.Int64, ml.Data.LoadFromEnumerable(longs.Select(v => new KeyValueRow<long>(v))));
-            case bool[] flags:
-                return (graph.AddConstant("key_values", flags, k), OnnxElementType.Bool, ml.Data.LoadFromEnumerable(flags.Select(v => new KeyValueRow<bool>(v))));
-            case int[] ints:
-                return (Cast(graph.AddConstant("key_values", [.. ints.Select(v => (long)v)], k), OnnxElementType.Int32), OnnxElementType.Int32,
-                    ml.Data.LoadFromEnumerable(ints.Select(v => new KeyValueRow<int>(v))));
-            case uint[] uints:
-                return (Cast(graph.AddConstant("key_values", [.. uints.Select(v => (long)v)], k), OnnxElementType.UInt32), OnnxElementType.UInt32,
-                    ml.Data.LoadFromEnumerable(uints.Select(v => new KeyValueRow<uint>(v))));
-            default:
-                // Text key values, or a key without values: the class names ("1".."K").
-                return (graph.AddConstant("key_values", _output.ClassNames, k), OnnxElementType.String,
-                    ml.Data.LoadFromEnumerable(_output.ClassNames.Select(v => new KeyValueRow<string>(v))));
+            var x = new float[k];
+            x[i] = 1;
+            return new OneHotRow { OneHot = x, Name = _output.ClassNames[i], Flag = i == 1 };
+        }).ToList();
+        var definition = SchemaDefinition.Create(typeof(OneHotRow));
+        definition[nameof(OneHotRow.OneHot)].ColumnName = oneHot;
+        definition[oneHot].ColumnType = new VectorDataViewType(NumberDataViewType.Single, k);
+        var data = ml.Data.LoadFromEnumerable(rows, definition);
+        if (_task == ConvNetTask.Binary)
+        {
+            return ml.BinaryClassification.Trainers.LbfgsLogisticRegression(nameof(OneHotRow.Flag), oneHot, l1Regularization: 0, l2Regularization: 0).Fit(data);
         }
-
-        string Cast(string value, OnnxElementType to) => graph.AddNode("Cast", [value], OnnxAttribute.Int("to", (long)to));
+        var keyData = ml.Data.LoadFromEnumerable(_output.ClassNames.Select(n => new KeyValueRow<string>(n)));
+        return ml.Transforms.Conversion.MapValueToKey("Label", nameof(OneHotRow.Name), keyData: keyData)
+            .Append(ml.MulticlassClassification.Trainers.LbfgsMaximumEntropy("Label", oneHot, l1Regularization: 0, l2Regularization: 0))
+            .Fit(data).LastTransformer;
     }
+}
 
+/// <summary>One class's one-hot vector, the training rows of the predicted-label scorer.</summary>
+internal sealed class OneHotRow
+{
+    /// <summary>The one-hot vector.</summary>
+    public float[] OneHot { get; set; } = [];
+
+    /// <summary>The class name.</summary>
+    public string Name { get; set; } = "";
+
+    /// <summary>The class as a Boolean (binary classification).</summary>
+    public bool Flag { get; set; }
 }
 
 /// <summary>One key value, a row of <c>MapValueToKey</c>'s key data.</summary>
