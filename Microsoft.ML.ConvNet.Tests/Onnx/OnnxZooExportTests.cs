@@ -1,0 +1,41 @@
+using Microsoft.ML.ConvNet.Models;
+
+namespace Microsoft.ML.ConvNet.Tests.Onnx;
+
+/// <summary>
+/// Every zoo architecture exported to ONNX gives ONNX Runtime's logits equal to ours within 1e-4 (max abs difference),
+/// with randomised batch-norm running statistics, an example batch of 1 in the export and a batch of 2 in the run.
+/// </summary>
+[TestClass]
+public sealed class OnnxZooExportTests
+{
+    private const float Tolerance = 1e-4f;
+
+    public TestContext TestContext { get; set; } = null!;
+
+    public static IEnumerable<object[]> Architectures => ModelZoo.Names.Select(n => new object[] { n });
+
+    /// <summary>The smallest convenient input side: the small-input stems take 32 px; the rest need more.</summary>
+    private static int InputSide(string name) => name switch
+    {
+        "inception_v3" => 75,
+        "googlenet" or "xception" => 64,
+        _ => 32,
+    };
+
+    [TestMethod]
+    [DynamicData(nameof(Architectures))]
+    public void ZooArchitecture_OnnxRuntimeLogits_MatchOurs(string name)
+    {
+        using var model = ModelZoo.Create(name, new ModelOptions(NumClasses: 10, InputChannels: 3, SmallInput: true));
+        OnnxRuntimeRunner.RandomizeRunningStatistics(model);
+        int side = InputSide(name);
+
+        float diff = OnnxRuntimeRunner.MaxAbsDifference(model, 3, side, side);
+
+        string line = $"{name}: max abs difference {diff:E2} ({side}x{side} input)";
+        TestContext.WriteLine(line);
+        Console.WriteLine(line);
+        Assert.IsTrue(diff <= Tolerance, $"{name}: ONNX Runtime differs from our logits by {diff:E3} (max abs), more than {Tolerance:E0}.");
+    }
+}
