@@ -1,11 +1,11 @@
+namespace Microsoft.ML.ConvNet.Tests.Pipelines;
+
 using Microsoft.ML.ConvNet.Backends;
 using Microsoft.ML.ConvNet.Data;
 using Microsoft.ML.ConvNet.Models;
 using Microsoft.ML.ConvNet.Pipelines;
 using Microsoft.ML.ConvNet.Tests.Data;
 using Microsoft.ML.ConvNet.Training;
-
-namespace Microsoft.ML.ConvNet.Tests.Pipelines;
 
 /// <summary>Schema checks, two-class training, early stopping and checkpoints, cross-validation and persistence of the conversion transforms.</summary>
 [TestClass]

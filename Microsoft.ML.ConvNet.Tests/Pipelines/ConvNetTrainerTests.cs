@@ -1,10 +1,10 @@
+namespace Microsoft.ML.ConvNet.Tests.Pipelines;
+
 using Microsoft.ML.ConvNet.Data;
 using Microsoft.ML.ConvNet.Evaluation;
 using Microsoft.ML.ConvNet.Pipelines;
 using Microsoft.ML.ConvNet.Tests.Data;
 using Microsoft.ML.ConvNet.Training;
-
-namespace Microsoft.ML.ConvNet.Tests.Pipelines;
 
 /// <summary>
 /// The ConvNet trainer in pipelines on a Fashion-MNIST subset: training, lazy batch scoring, evaluation, persistence,

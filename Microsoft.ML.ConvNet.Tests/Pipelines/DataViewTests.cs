@@ -1,8 +1,8 @@
+namespace Microsoft.ML.ConvNet.Tests.Pipelines;
+
 using Microsoft.ML.ConvNet.Data;
 using Microsoft.ML.ConvNet.Pipelines;
 using Microsoft.ML.ConvNet.Tests.Data;
-
-namespace Microsoft.ML.ConvNet.Tests.Pipelines;
 
 public sealed class AllTypesRow
 {

@@ -1,7 +1,7 @@
+namespace Microsoft.ML.ConvNet.Tests.Pipelines;
+
 using Microsoft.ML.ConvNet.Data.Images;
 using Microsoft.ML.ConvNet.Pipelines;
-
-namespace Microsoft.ML.ConvNet.Tests.Pipelines;
 
 [TestClass]
 public sealed class ImagePipelinePersistenceTests

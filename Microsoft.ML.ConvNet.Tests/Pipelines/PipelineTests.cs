@@ -1,6 +1,6 @@
-using Microsoft.ML.ConvNet.Pipelines;
-
 namespace Microsoft.ML.ConvNet.Tests.Pipelines;
+
+using Microsoft.ML.ConvNet.Pipelines;
 
 [TestClass]
 public sealed class PipelineTests

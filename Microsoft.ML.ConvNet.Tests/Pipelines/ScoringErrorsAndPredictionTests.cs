@@ -1,8 +1,8 @@
+namespace Microsoft.ML.ConvNet.Tests.Pipelines;
+
 using Microsoft.ML.ConvNet.Data;
 using Microsoft.ML.ConvNet.Pipelines;
 using Microsoft.ML.ConvNet.Tests.Data;
-
-namespace Microsoft.ML.ConvNet.Tests.Pipelines;
 
 /// <summary>
 /// Errors of a fitted ConvNet model: schema checks that name the column and both types, model files that cannot be
