@@ -3,6 +3,7 @@ using System.Reflection;
 using Module = Microsoft.ML.ConvNet.Layers.Module;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.ML.ConvNet.IO;
 using Microsoft.ML.ConvNet.Layers;
 using Microsoft.ML.ConvNet.Tensors;
 
