@@ -1,6 +1,7 @@
 namespace Microsoft.ML.ConvNet.Cli.Commands;
 
 using System.CommandLine;
+using Microsoft.ML.ConvNet.Layers;
 using Microsoft.ML.ConvNet.Models;
 using Microsoft.ML.ConvNet.Tensors;
 

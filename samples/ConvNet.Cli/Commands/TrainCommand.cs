@@ -9,6 +9,7 @@ using System.CommandLine;
 using Microsoft.ML.ConvNet.Backends;
 using Microsoft.ML.ConvNet.Data;
 using Microsoft.ML.ConvNet.Data.Images;
+using Microsoft.ML.ConvNet.Layers;
 using Microsoft.ML.ConvNet.Models;
 using Microsoft.ML.ConvNet.Pipelines;
 using Microsoft.ML.ConvNet.Tensors;
