@@ -1,6 +1,6 @@
-using Microsoft.ML.ConvNet.Training;
+using Microsoft.ML.ConvNet.Evaluation;
 
-namespace Microsoft.ML.ConvNet.Tests.Training;
+namespace Microsoft.ML.ConvNet.Tests.Evaluation;
 
 [TestClass]
 public sealed class ConfusionMatrixTests

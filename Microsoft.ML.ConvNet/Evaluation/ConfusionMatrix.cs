@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Microsoft.ML.ConvNet.Training;
+namespace Microsoft.ML.ConvNet.Evaluation;
 
 /// <summary>
 /// Counts of (actual class, predicted class) pairs for a multiclass classifier, with the metrics derived from them:
