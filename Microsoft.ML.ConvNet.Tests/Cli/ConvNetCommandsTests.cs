@@ -1,11 +1,12 @@
 using System.Text.Json;
+using static Microsoft.ML.ConvNet.Tests.Cli.CliHarness;
+
+namespace Microsoft.ML.ConvNet.Tests.Cli;
+
 using Microsoft.ML.ConvNet.Data;
 using Microsoft.ML.ConvNet.Data.Images;
 using Microsoft.ML.ConvNet.Pipelines;
 using Microsoft.ML.ConvNet.Tests.Data;
-using static Microsoft.ML.ConvNet.Tests.Cli.CliHarness;
-
-namespace Microsoft.ML.ConvNet.Tests.Cli;
 
 /// <summary>
 /// <c>convnet train</c>, <c>evaluate</c> and <c>predict</c>, run in-process on a Fashion-MNIST subset and on a generated

@@ -271,14 +271,26 @@ public sealed class TrainerTests
         Assert.AreEqual(103, r.Count);
         Assert.AreEqual(3, r.ClassCount);
         Assert.AreEqual(103 * 3, r.Scores.Length);
-        Assert.AreEqual(103, r.ConfusionMatrix.Total);
+        int[,] confusion = r.ConfusionCounts;
+        Assert.AreEqual(3, confusion.GetLength(0));
+        Assert.AreEqual(3, confusion.GetLength(1));
+        Assert.AreEqual(103, confusion.Cast<int>().Sum());
         for (int i = 0; i < r.Count; i++)
         {
             var s = r.Scores.AsSpan(i * 3, 3);
             int argmax = s[0] >= s[1] && s[0] >= s[2] ? 0 : s[1] >= s[2] ? 1 : 2;
             Assert.AreEqual(argmax, r.Predictions[i], $"sample {i}");
         }
-        Assert.AreEqual(data.Labels.Zip(r.Predictions).Count(p => p.First == p.Second) / 103.0, r.Accuracy, 1e-12);
+        for (int actual = 0; actual < 3; actual++)
+        {
+            for (int predicted = 0; predicted < 3; predicted++)
+            {
+                int expected = data.Labels.Zip(r.Predictions).Count(p => p.First == actual && p.Second == predicted);
+                Assert.AreEqual(expected, confusion[actual, predicted], $"actual {actual}, predicted {predicted}");
+            }
+        }
+        Assert.AreEqual(data.Labels.Zip(r.Predictions).Count(p => p.First == p.Second), r.Correct);
+        Assert.AreEqual(r.Correct / 103.0, r.Accuracy, 1e-12);
 
         // The loss is the mean over samples of the per-sample loss, whatever the batching.
         using (new NoGradScope())

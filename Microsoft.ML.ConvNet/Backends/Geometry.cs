@@ -103,3 +103,16 @@ public readonly record struct PoolGeometry(
         return new PoolGeometry(x[0], x[1], x[2], x[3], kernelH, kernelW, strideH, strideW, padH, padW, dilationH, dilationW, oh, ow);
     }
 }
+
+/// <summary>The three computations of a convolution layer, for backends that choose an algorithm per direction.</summary>
+internal enum ConvDirection
+{
+    /// <summary>y from x and w.</summary>
+    Forward,
+
+    /// <summary>dx from dy and w.</summary>
+    BackwardData,
+
+    /// <summary>dw from x and dy.</summary>
+    BackwardFilter,
+}

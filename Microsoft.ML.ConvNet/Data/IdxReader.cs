@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
+using Microsoft.ML.ConvNet.IO;
 
 namespace Microsoft.ML.ConvNet.Data;
 
@@ -308,7 +309,7 @@ public static class IdxWriter
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         var copy = data.ToArray();
-        Layers.AtomicFile.Write(path, fs =>
+        AtomicFile.Write(path, fs =>
         {
             if (gzip)
             {

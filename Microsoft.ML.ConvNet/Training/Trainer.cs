@@ -14,7 +14,7 @@ namespace Microsoft.ML.ConvNet.Training;
 /// var history = Trainer.Fit(model, new Adam(model.Parameters(), 1e-3f), train, test,
 ///     new TrainingOptions { Epochs = 5, BatchSize = 64, Seed = 1, EpochCompleted = r =&gt; Console.WriteLine(r) });
 /// var result = Trainer.Evaluate(model, test);
-/// Console.WriteLine(result.ConfusionMatrix.GetFormattedConfusionTable());
+/// Console.WriteLine($"accuracy {result.Accuracy:P2} ({result.Correct}/{result.Count})");
 /// </code>
 /// Each step runs inside a <see cref="TensorScope"/>, so its intermediates are released at once; metrics are
 /// accumulated as numbers, never as tensors. With the same seeds and data a run is repeated exactly.
@@ -184,7 +184,8 @@ public static class Trainer
 
     /// <summary>
     /// Runs <paramref name="model"/> over <paramref name="data"/> in evaluation mode without recording gradients, and
-    /// returns the mean loss, the predictions, the scores and the confusion matrix. The model's training/evaluation
+    /// returns the mean loss, the predictions, the scores, the number correct and the
+    /// counts by actual and predicted class. The model's training/evaluation
     /// mode is restored afterwards.
     /// </summary>
     /// <param name="model">A classifier producing logits <c>[N, classes]</c>.</param>
@@ -251,13 +252,12 @@ public static class Trainer
         {
             model.Train(wasTraining);
         }
-        if (classCount > data.ClassCount && data.Count > 0)
+        int classes = Math.Max(classCount, data.ClassCount);
+        var confusion = new int[classes, classes];
+        for (int i = 0; i < predictions.Length; i++)
         {
-            // The model has more outputs than the data set has names: count over the outputs.
-            var names = Enumerable.Range(0, classCount).Select(i => i < data.ClassCount ? data.ClassNames[i] : i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
-            return new EvaluationResult(lossSum / data.Count, predictions, scores!, classCount, ConfusionMatrix.From(data.Labels, predictions, names), watch.Elapsed);
+            confusion[data.Labels[i], predictions[i]]++;
         }
-        var confusion = ConfusionMatrix.From(data.Labels, predictions, data.ClassNames);
         return new EvaluationResult(data.Count == 0 ? 0 : lossSum / data.Count, predictions, scores ?? [], classCount, confusion, watch.Elapsed);
     }
 

@@ -100,13 +100,17 @@ public sealed class TrainingHistory
 /// <summary>The outcome of <see cref="Trainer.Evaluate"/>.</summary>
 public sealed class EvaluationResult
 {
-    internal EvaluationResult(double loss, int[] predictions, float[] scores, int classCount, ConfusionMatrix confusion, TimeSpan elapsed)
+    internal EvaluationResult(double loss, int[] predictions, float[] scores, int classCount, int[,] confusionCounts, TimeSpan elapsed)
     {
         Loss = loss;
         Predictions = predictions;
         Scores = scores;
         ClassCount = classCount;
-        ConfusionMatrix = confusion;
+        ConfusionCounts = confusionCounts;
+        for (int c = 0; c < confusionCounts.GetLength(0); c++)
+        {
+            Correct += confusionCounts[c, c];
+        }
         Elapsed = elapsed;
     }
 
@@ -114,7 +118,10 @@ public sealed class EvaluationResult
     public double Loss { get; }
 
     /// <summary>Fraction of samples classified correctly.</summary>
-    public double Accuracy => ConfusionMatrix.Accuracy;
+    public double Accuracy => Count == 0 ? 0 : (double)Correct / Count;
+
+    /// <summary>Number of samples classified correctly.</summary>
+    public int Correct { get; }
 
     /// <summary>Number of samples evaluated.</summary>
     public int Count => Predictions.Length;
@@ -128,8 +135,12 @@ public sealed class EvaluationResult
     /// <summary>Number of model outputs per sample.</summary>
     public int ClassCount { get; }
 
-    /// <summary>Actual against predicted classes.</summary>
-    public ConfusionMatrix ConfusionMatrix { get; }
+    /// <summary>
+    /// Sample counts by actual class (first index) and predicted class (second index), as many classes on each axis as
+    /// the larger of <see cref="ClassCount"/> and the data set's class count. Per-class and averaged metrics are
+    /// ML.NET's: <c>MLContext.MulticlassClassification.Evaluate</c>.
+    /// </summary>
+    public int[,] ConfusionCounts { get; }
 
     /// <summary>Time taken.</summary>
     public TimeSpan Elapsed { get; }

@@ -102,9 +102,7 @@ internal static class Program
         var result = Trainer.Evaluate(model, test, cancellationToken: token);
         Console.WriteLine();
         Console.WriteLine(string.Create(inv,
-            $"Test accuracy: {result.Accuracy:F4} ({result.ConfusionMatrix.Correct}/{result.Count}), loss {result.Loss:F4}, {result.ImagesPerSecond:F0} images/s"));
-        Console.WriteLine();
-        Console.WriteLine(result.ConfusionMatrix.GetFormattedConfusionTable());
+            $"Test accuracy: {result.Accuracy:F4} ({result.Correct}/{result.Count}), loss {result.Loss:F4}, {result.ImagesPerSecond:F0} images/s"));
 
         string path = Path.GetFullPath(o.OutputPath);
         model.SaveStateDict(path);

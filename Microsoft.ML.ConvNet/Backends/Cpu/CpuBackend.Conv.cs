@@ -8,8 +8,9 @@ namespace Microsoft.ML.ConvNet.Backends.Cpu;
 // (see Im2ColView): forward packs the view straight into GEMM panels; 1×1 stride-1 unpadded convolutions use the
 // image as the matrix; depthwise convolutions and stride-1 ones with few outputs use direct kernels
 // (DepthwiseConv, DirectConv), larger 3×3 stride-1 ones Winograd. Small output maps (late layers) put the im2col
-// matrices of several images side by side in one GEMM (image blocks). Work is split over images, image blocks (and
-// groups) when there are enough of them, otherwise inside the GEMM.
+// matrices of several images side by side in one GEMM (image blocks). ConvAlgorithms.Choose holds the rules that
+// pick the path, for all three directions. Work is split over images, image blocks (and groups) when there are
+// enough of them, otherwise inside the GEMM.
 public sealed partial class CpuBackend
 {
     /// <inheritdoc/>
@@ -45,7 +46,8 @@ public sealed partial class CpuBackend
         fixed (float* pb = bias == null ? default : bias.Span)
         {
             nint xp = (nint)px, wp = (nint)pw, yp = (nint)py, bp = (nint)pb;
-            if (IsDepthwise(g))
+            var algorithm = ConvAlgorithms.Choose(g, ConvDirection.Forward);
+            if (algorithm == ConvAlgorithm.Depthwise)
             {
                 ForChunks(g.N * g.C, (from, to) =>
                 {
@@ -58,7 +60,7 @@ public sealed partial class CpuBackend
                 });
                 return;
             }
-            if (IsFullWindow(g))
+            if (algorithm == ConvAlgorithm.FullWindow)
             {
                 // y [N, K] = x [N, C·R·S] · Wᵀ (+ bias): one GEMM over the whole batch.
                 float beta = 0f;
@@ -75,17 +77,17 @@ public sealed partial class CpuBackend
                 Sgemm.Run(ref fa, ref fb, g.N, g.K, depth, 1f, beta, (float*)yp, g.K);
                 return;
             }
-            if (UseWinograd && Winograd.Applies(g))
+            if (algorithm == ConvAlgorithm.Winograd)
             {
                 Winograd.Forward((float*)xp, (float*)wp, (float*)bp, (float*)yp, geo);
                 return;
             }
-            if (UseDirectConv && DirectConv.Applies(g))
+            if (algorithm == ConvAlgorithm.Direct)
             {
                 DirectConv.Forward((float*)xp, (float*)wp, (float*)bp, (float*)yp, geo);
                 return;
             }
-            bool pointwise = IsPointwise(g);
+            bool pointwise = algorithm == ConvAlgorithm.Pointwise;
             if (!pointwise && ImagesPerGemm(g, Math.Clamp(ForwardBlockFloats / kg, 256, NcTarget)) is int per and > 1)
             {
                 ForwardImageBlocks((float*)xp, (float*)wp, (float*)bp, (float*)yp, geo, per);
@@ -137,7 +139,8 @@ public sealed partial class CpuBackend
         fixed (float* pdx = dx.Span)
         {
             nint dyp = (nint)pdy, wp = (nint)pw, dxp = (nint)pdx;
-            if (IsDepthwise(g))
+            var algorithm = ConvAlgorithms.Choose(g, ConvDirection.BackwardData);
+            if (algorithm == ConvAlgorithm.Depthwise)
             {
                 ForChunks(g.N * g.C, (from, to) =>
                 {
@@ -149,7 +152,7 @@ public sealed partial class CpuBackend
                 });
                 return;
             }
-            if (IsFullWindow(g))
+            if (algorithm == ConvAlgorithm.FullWindow)
             {
                 // dx [N, C·R·S] = dy [N, K] · W.
                 var fa = new DenseA((float*)dyp, g.K, trans: false);
@@ -157,17 +160,17 @@ public sealed partial class CpuBackend
                 Sgemm.Run(ref fa, ref fb, g.N, depth, g.K, 1f, 0f, (float*)dxp, depth);
                 return;
             }
-            if (UseWinograd && Winograd.Applies(g))
+            if (algorithm == ConvAlgorithm.Winograd)
             {
                 Winograd.BackwardData((float*)dyp, (float*)wp, (float*)dxp, geo);
                 return;
             }
-            if (UseDirectConv && DirectConv.AppliesToBackwardData(g))
+            if (algorithm == ConvAlgorithm.Direct)
             {
                 DirectConv.BackwardData((float*)dyp, (float*)wp, (float*)dxp, geo);
                 return;
             }
-            bool pointwise = IsPointwise(g);
+            bool pointwise = algorithm == ConvAlgorithm.Pointwise;
             int tasks = g.N * groups;
             bool innerParallel = tasks < CpuParallel.Threads;
             // Without the pointwise shortcut the GEMM writes the column-matrix gradient for a slice of output
@@ -238,7 +241,8 @@ public sealed partial class CpuBackend
         fixed (float* pdw = dw.Span)
         {
             nint xp = (nint)px, dyp = (nint)pdy, dwp = (nint)pdw;
-            if (IsDepthwise(g))
+            var algorithm = ConvAlgorithms.Choose(g, ConvDirection.BackwardFilter);
+            if (algorithm == ConvAlgorithm.Depthwise)
             {
                 int rs = g.R * g.S;
                 dw.Span.Clear();
@@ -255,7 +259,7 @@ public sealed partial class CpuBackend
                 });
                 return;
             }
-            if (IsFullWindow(g))
+            if (algorithm == ConvAlgorithm.FullWindow)
             {
                 // dW [K, C·R·S] = dyᵀ [K, N] · x [N, C·R·S]: each element summed over the images by one thread, in order.
                 var fa = new DenseA((float*)dyp, g.K, trans: true);
@@ -263,17 +267,17 @@ public sealed partial class CpuBackend
                 Sgemm.Run(ref fa, ref fb, g.K, depth, g.N, 1f, 0f, (float*)dwp, depth);
                 return;
             }
-            if (UseWinograd && Winograd.Applies(g))
+            if (algorithm == ConvAlgorithm.Winograd)
             {
                 Winograd.BackwardFilter((float*)xp, (float*)dyp, (float*)dwp, geo);
                 return;
             }
-            if (UseDirectConv && DirectConv.Applies(g))
+            if (algorithm == ConvAlgorithm.Direct)
             {
                 DirectConv.BackwardFilter((float*)xp, (float*)dyp, (float*)dwp, geo);
                 return;
             }
-            bool pointwise = IsPointwise(g);
+            bool pointwise = algorithm == ConvAlgorithm.Pointwise;
             // dw (+)= Σ over images n in [from, to) of dY_n · col_nᵀ, group by group; colᵀ is packed from the image.
             bool batched = !pointwise && ohw < BatchedPositions;
             void Accumulate(float* acc, int from, int to, bool first, bool innerParallel)
@@ -489,20 +493,6 @@ public sealed partial class CpuBackend
 
     /// <summary>Size (floats) of the column-matrix slice backward-data works through at a time (512 KiB, half of L2).</summary>
     private const int ColumnSliceFloats = 128 * 1024;
-
-    /// <summary>groups = C = K: one filter per channel.</summary>
-    private static bool IsDepthwise(in ConvGeometry g) => g.Groups > 1 && g.Groups == g.C && g.K == g.C;
-
-    /// <summary>
-    /// One ungrouped window covering the whole unpadded image (1×1 output): the image itself is the column of the
-    /// im2col matrix, and the batch is one fully connected product.
-    /// </summary>
-    private static bool IsFullWindow(in ConvGeometry g)
-        => g.Groups == 1 && g.OH == 1 && g.OW == 1 && g.PadH == 0 && g.PadW == 0 && g.R == g.H && g.S == g.W
-            && g.DilationH == 1 && g.DilationW == 1;
-
-    /// <summary>1×1 filter, stride 1, no padding: the image itself is the im2col matrix.</summary>
-    private static bool IsPointwise(in ConvGeometry g) => g.R == 1 && g.S == 1 && g.StrideH == 1 && g.StrideW == 1 && g.PadH == 0 && g.PadW == 0;
 
     /// <summary>Checks that the image, filter and output tensors have the sizes the geometry implies.</summary>
     private static void CheckConv(string op, Tensor image, Tensor filter, Tensor output, in ConvGeometry g)

@@ -204,13 +204,6 @@ public sealed partial class CudaBackend
 
     private readonly record struct ConvDescriptors(nint X, nint W, nint Conv, nint Y, int MathType);
 
-    private enum ConvDirection
-    {
-        Forward,
-        BackwardData,
-        BackwardFilter,
-    }
-
     private readonly record struct ConvAlgorithmKey(ConvDirection Direction, ConvGeometry Geometry, int DataType, int MathType);
 
     private readonly record struct ConvAlgorithm(int Algorithm, long WorkspaceBytes);

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
+using Microsoft.ML.ConvNet.IO;
 
 namespace Microsoft.ML.ConvNet.Backends.Cuda;
 
@@ -157,7 +158,7 @@ internal static class KernelCache
     {
         try
         {
-            Layers.AtomicFile.Write(path, s => s.Write(image));
+            AtomicFile.Write(path, s => s.Write(image));
             return true;
         }
         catch (IOException)

@@ -1,8 +1,8 @@
+namespace Microsoft.ML.ConvNet.Cli.Commands;
+
 using Microsoft.ML.ConvNet.Data;
 using Microsoft.ML.ConvNet.Data.Images;
 using Microsoft.ML.ConvNet.Pipelines;
-
-namespace Microsoft.ML.ConvNet.Cli.Commands;
 
 /// <summary>
 /// The data sets of <c>--dataset</c>: the name <c>fashion-mnist</c> (the IDX files, found by <see cref="FashionMnist.Load"/>)

@@ -1,6 +1,6 @@
-using Microsoft.ML.ConvNet.Pipelines;
-
 namespace Microsoft.ML.ConvNet.Cli.Commands;
+
+using Microsoft.ML.ConvNet.Pipelines;
 
 /// <summary>
 /// A model file loaded with <c>Model.Load</c>, with the steps the commands need: the image loader (when the model

@@ -1,8 +1,8 @@
+namespace Microsoft.ML.ConvNet.Cli.Commands;
+
 using System.CommandLine;
 using Microsoft.ML.ConvNet.Data;
 using Microsoft.ML.ConvNet.Pipelines;
-
-namespace Microsoft.ML.ConvNet.Cli.Commands;
 
 /// <summary>
 /// <c>convnet evaluate --model model.zip --dataset &lt;folder | fashion-mnist&gt; [--data-dir DIR] [--test-limit N] [--json]</c>:

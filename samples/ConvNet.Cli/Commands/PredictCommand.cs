@@ -1,10 +1,11 @@
-using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
-using Microsoft.ML.ConvNet.Pipelines;
 using Spectre.Console;
 
 namespace Microsoft.ML.ConvNet.Cli.Commands;
+
+using System.CommandLine;
+using Microsoft.ML.ConvNet.Pipelines;
 
 /// <summary>
 /// <c>convnet predict --model model.zip FILE... [--json]</c>: the predicted class and the class probabilities of each

@@ -1,8 +1,9 @@
+namespace Microsoft.ML.ConvNet.Cli.Commands;
+
 using System.CommandLine;
+using Microsoft.ML.ConvNet.Layers;
 using Microsoft.ML.ConvNet.Models;
 using Microsoft.ML.ConvNet.Tensors;
-
-namespace Microsoft.ML.ConvNet.Cli.Commands;
 
 /// <summary>
 /// <c>convnet summary --arch NAME --input CxHxW [--classes K] [--small-input] [--device cpu|cuda:N|auto] [--json]</c>: the per-layer table of a

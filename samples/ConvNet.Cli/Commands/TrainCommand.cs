@@ -1,17 +1,19 @@
-using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Spectre.Console;
+
+namespace Microsoft.ML.ConvNet.Cli.Commands;
+
+using System.CommandLine;
 using Microsoft.ML.ConvNet.Backends;
 using Microsoft.ML.ConvNet.Data;
 using Microsoft.ML.ConvNet.Data.Images;
+using Microsoft.ML.ConvNet.Layers;
 using Microsoft.ML.ConvNet.Models;
 using Microsoft.ML.ConvNet.Pipelines;
 using Microsoft.ML.ConvNet.Tensors;
 using Microsoft.ML.ConvNet.Training;
-using Spectre.Console;
-
-namespace Microsoft.ML.ConvNet.Cli.Commands;
 
 /// <summary>
 /// <c>convnet train --dataset &lt;folder | fashion-mnist&gt; --arch NAME --output model.zip [...]</c>: builds the pipeline

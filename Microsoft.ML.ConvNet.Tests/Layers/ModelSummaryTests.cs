@@ -4,7 +4,7 @@ using Microsoft.ML.ConvNet.Layers;
 using Microsoft.ML.ConvNet.Models;
 using Microsoft.ML.ConvNet.Tensors;
 
-namespace Microsoft.ML.ConvNet.Tests.Models;
+namespace Microsoft.ML.ConvNet.Tests.Layers;
 
 /// <summary>
 /// The model summary against the textbook figures (LeNet-5, AlexNet CONV1, VGG-16, GoogLeNet inception (3a), the

@@ -1,10 +1,9 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using Microsoft.ML.ConvNet.Layers;
 using Microsoft.ML.ConvNet.Tensors;
 
-namespace Microsoft.ML.ConvNet.Models;
+namespace Microsoft.ML.ConvNet.Layers;
 
 /// <summary>
 /// One row of a <see cref="ModelSummary"/>: one call of a leaf layer (a module without children), or a container
