@@ -1,3 +1,4 @@
+using Microsoft.ML.ConvNet.IO;
 using Microsoft.ML.ConvNet.Autograd.Functions;
 using Microsoft.ML.ConvNet.Layers;
 using Microsoft.ML.ConvNet.Onnx;

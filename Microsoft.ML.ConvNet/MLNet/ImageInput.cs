@@ -176,10 +176,14 @@ internal sealed record ImageInput(string ColumnName, ImageColumnKind Kind, int C
             };
         }
         var images = row.GetGetter<MLImage>(column);
-        MLImage image = null!;
+        MLImage? image = null;
         return destination =>
         {
-            images(ref image);
+            // ML.NET's image getters dispose the value they are handed; hand them none, so that a row without an
+            // image (null) never leaves the previous row's disposed image behind.
+            image?.Dispose();
+            image = null;
+            images(ref image!);
             if (image == null)
             {
                 return $"column '{ColumnName}' has no image (an empty path or empty bytes)";

@@ -28,6 +28,7 @@ internal sealed class ImageRowReader(MLContext ml, ImageInput input, string labe
         {
             var view = start == 0 ? prepared : ml.Data.SkipRows(prepared, start);
             long row = start - 1;
+            bool inRow = false;
             try
             {
                 using var cursor = view.GetRowCursor([view.Schema[labelColumn], view.Schema[input.ReadColumnName]]);
@@ -37,24 +38,30 @@ internal sealed class ImageRowReader(MLContext ml, ImageInput input, string labe
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     row = start + cursor.Position;
+                    inRow = true;
                     int key = label();
                     if (key < 0)
                     {
+                        inRow = false;
                         continue;
                     }
                     if (pixels(sample) is string problem)
                     {
+                        inRow = false;
                         Unreadable(prepared, row, problem, what);
                         continue;
                     }
                     images.AddRange(sample);
                     labels.Add(key);
+                    inRow = false;
                 }
                 break;
             }
             catch (Exception e) when (e is not OperationCanceledException && !IsOwn(e))
             {
-                long failing = FindFailingRow(prepared, row, out string problem) ?? throw new InvalidDataException(
+                // A getter that throws names its own row; a worker thread's error surfaces at a later MoveNext.
+                string problem = $"the image in column '{input.ColumnName}' cannot be read ({Root(e).Message})";
+                long failing = inRow ? row : FindFailingRow(prepared, row, out problem) ?? throw new InvalidDataException(
                     $"ConvNetTrainer: reading the {what} data failed after row {row}: {Root(e).Message}", e);
                 Unreadable(prepared, failing, problem, what);
                 start = failing + 1;

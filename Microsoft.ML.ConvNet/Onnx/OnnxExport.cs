@@ -1,3 +1,4 @@
+using Microsoft.ML.ConvNet.IO;
 using Microsoft.ML.ConvNet.Layers;
 
 namespace Microsoft.ML.ConvNet.Onnx;
