@@ -91,7 +91,9 @@ public sealed partial class ConvNetTransformer
         {
             chain = chain.Append(ml.Transforms.DropColumns([.. internalColumns]));
         }
-        return (TransformerChain<ITransformer>)chain.Fit(new EmptyDataView(TrainingSchema));
+        // The fitted chain is typed by its last step (DropColumns, say); the caller gets it as a chain of ITransformer.
+        var fitted = chain.Fit(new EmptyDataView(TrainingSchema));
+        return fitted as TransformerChain<ITransformer> ?? new TransformerChain<ITransformer>([.. (IEnumerable<ITransformer>)fitted]);
     }
 
     /// <summary>A [1] tensor as a scalar: the saved graph scores one row at a time, and ML.NET reads a scalar output as a scalar column.</summary>
