@@ -1,8 +1,8 @@
 using System.Text.Json;
 using Microsoft.ML.ConvNet.Cli;
 using Microsoft.ML.ConvNet.Data;
-using Microsoft.ML.ConvNet.Data.Images;
 using Microsoft.ML.ConvNet.Tests.Data;
+using SkiaSharp;
 
 namespace Microsoft.ML.ConvNet.Tests.Cli;
 
@@ -32,8 +32,8 @@ internal static class CliHarness
         return doc.RootElement.Clone();
     }
 
-    /// <summary>Test image <paramref name="index"/> as a 28×28 gray image with its IDX bytes.</summary>
-    public static ImageBuffer FashionImage(int index)
+    /// <summary>The IDX bytes of test image <paramref name="index"/> (28×28, gray).</summary>
+    public static byte[] FashionImage(int index)
     {
         var data = FashionTest;
         int size = data.SampleSize;
@@ -42,26 +42,38 @@ internal static class CliHarness
         {
             bytes[p] = (byte)MathF.Round(data.Images[index * size + p] * 255);
         }
-        return new ImageBuffer(28, 28, 1, bytes);
+        return bytes;
     }
 
-    /// <summary>The same image with three equal channels.</summary>
-    public static ImageBuffer ToRgb(ImageBuffer gray)
+    /// <summary>
+    /// Writes 28×28 gray <paramref name="pixels"/> to <paramref name="path"/> with SkiaSharp, as a gray or an RGB image
+    /// (three equal channels), PNG or JPEG by the extension; creates the folder.
+    /// </summary>
+    public static void WriteImage(byte[] pixels, string path, bool rgb = false)
     {
-        var rgb = new ImageBuffer(gray.Width, gray.Height, 3);
-        for (int i = 0; i < gray.Pixels.Length; i++)
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        var info = new SKImageInfo(28, 28, rgb ? SKColorType.Rgba8888 : SKColorType.Gray8, SKAlphaType.Opaque);
+        using var bitmap = new SKBitmap(info);
+        var target = bitmap.GetPixelSpan();
+        for (int i = 0; i < pixels.Length; i++)
         {
-            rgb.Pixels[3 * i] = rgb.Pixels[3 * i + 1] = rgb.Pixels[3 * i + 2] = gray.Pixels[i];
+            if (rgb)
+            {
+                target[4 * i] = target[4 * i + 1] = target[4 * i + 2] = pixels[i];
+                target[4 * i + 3] = 255;
+            }
+            else
+            {
+                target[i] = pixels[i];
+            }
         }
-        return rgb;
+        bool jpeg = path.EndsWith(".jpg", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".jpeg", StringComparison.OrdinalIgnoreCase);
+        using var data = bitmap.Encode(jpeg ? SKEncodedImageFormat.Jpeg : SKEncodedImageFormat.Png, 95);
+        File.WriteAllBytes(path, data.ToArray());
     }
 
     /// <summary>Writes test image <paramref name="index"/> to <paramref name="path"/> (format from the extension), creating its folder.</summary>
-    public static void WriteImage(int index, string path)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        ImageCodec.Save(FashionImage(index), path);
-    }
+    public static void WriteImage(int index, string path, bool rgb = false) => WriteImage(FashionImage(index), path, rgb);
 
     /// <summary>
     /// Writes an image folder of the test images of <paramref name="classes"/> (Fashion-MNIST class indices): up to
@@ -83,9 +95,7 @@ internal static class CliHarness
             int n = counts[label]++;
             string name = FashionMnist.ClassNames[label].Replace('/', '_');
             string file = Path.Combine(root, name, $"{i:D4}{(n % 2 == 0 ? ".png" : ".jpg")}");
-            Directory.CreateDirectory(Path.GetDirectoryName(file)!);
-            var image = FashionImage(i);
-            ImageCodec.Save(n % 10 == 0 ? ToRgb(image) : image, file);
+            WriteImage(i, file, rgb: n % 10 == 0);
             written.Add((file, FashionMnist.ClassNames[label]));
         }
         return written;

@@ -49,6 +49,8 @@ internal static class PredictCommand
             }
         }
 
+        var ml = new MLContext(seed: 1);
+        using var model = CliModel.Load(ml, modelPath);
         foreach (string file in full)
         {
             if (CliImages.Problem(file) is { } problem)
@@ -56,9 +58,6 @@ internal static class PredictCommand
                 throw new CliFailureException($"image file '{file}' cannot be read: {problem}");
             }
         }
-
-        var ml = new MLContext(seed: 1);
-        using var model = CliModel.Load(ml, modelPath);
         var scores = CliModel.Scores(model.ScoreFiles(full, null));
         var names = model.ClassNames;
 

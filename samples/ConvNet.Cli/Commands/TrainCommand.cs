@@ -7,6 +7,7 @@ using Microsoft.ML.ConvNet.Layers;
 using Microsoft.ML.ConvNet.Models;
 using Microsoft.ML.ConvNet.Tensors;
 using Microsoft.ML.Data;
+using Microsoft.ML.Transforms;
 using Spectre.Console;
 
 namespace Microsoft.ML.ConvNet.Cli.Commands;
@@ -170,6 +171,7 @@ internal static class TrainCommand
         IReadOnlyList<string> classNames;
         string featureColumn;
         IEstimator<ITransformer> loading;
+        string[]? files = null;
         if (fashion)
         {
             var (trainRows, names) = CliData.FashionMnistRows(s.DataDir, DatasetSplit.Train, s.TrainLimit);
@@ -189,6 +191,7 @@ internal static class TrainCommand
                 throw new CliFailureException(
                     $"--dataset folder '{Path.GetFullPath(s.Dataset)}' has {classNames.Count} class; a classifier needs at least two sub-folders of images, one per class.");
             }
+            files = [.. rows.Select(r => r.ImagePath)];
             var (trainRows, testRows) = CliData.StratifiedSplit(rows, testFraction, s.Seed);
             trainRows = CliData.Subset(trainRows, s.TrainLimit, s.Seed);
             testRows = CliData.Subset(testRows, s.TestLimit, s.Seed);
@@ -229,12 +232,28 @@ internal static class TrainCommand
             .Append(ml.Transforms.Conversion.MapKeyToValue(CliData.PredictedNameColumn, "PredictedLabel"));
 
         var clock = Stopwatch.StartNew();
-        var model = Fit(pipeline, trainerOptions, train, output, s.Epochs);
+        TransformerChain<KeyToValueMappingTransformer> model;
+        try
+        {
+            model = Fit(pipeline, trainerOptions, train, output, s.Epochs);
+        }
+        catch (InvalidDataException e) when (files != null && CliImages.FirstUnreadable(files) is { } bad)
+        {
+            throw new CliFailureException($"{e.Message.TrimEnd()} Image file '{bad.Path}' cannot be read: {bad.Problem}");
+        }
         try
         {
             double trainSeconds = clock.Elapsed.TotalSeconds;
             var network = model.OfType<ConvNetTransformer>().Single();
-            var metrics = ml.MulticlassClassification.Evaluate(model.Transform(test), CliData.LabelKeyColumn);
+            MulticlassClassificationMetrics metrics;
+            try
+            {
+                metrics = ml.MulticlassClassification.Evaluate(model.Transform(test), CliData.LabelKeyColumn);
+            }
+            catch (Exception e) when (files != null && e is InvalidDataException or InvalidOperationException && CliImages.FirstUnreadable(files) is { } bad)
+            {
+                throw new CliFailureException($"{e.Message.TrimEnd()} Image file '{bad.Path}' cannot be read: {bad.Problem}");
+            }
 
             // The ML.NET zip: written next to its final place and renamed, so a failure leaves no partial model.
             AtomicFile.Write(modelPath, stream => ml.Model.Save(model, train.Schema, stream));
