@@ -8,14 +8,19 @@ internal static class CliImages
     /// <summary>Why <paramref name="path"/> cannot be decoded, or null when it can.</summary>
     public static string? Problem(string path)
     {
+        if (!File.Exists(path))
+        {
+            return "the file does not exist";
+        }
         try
         {
-            using var image = MLImage.CreateFromFile(path);
+            using var stream = File.OpenRead(path);
+            using var image = MLImage.CreateFromStream(stream);
             return image.Width > 0 && image.Height > 0 ? null : "the image is empty";
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            return e.Message;
+            return $"not an image ML.NET can decode ({e.Message})";
         }
     }
 

@@ -30,8 +30,8 @@ internal static class TrainCommand
         var arch = new Option<string?>("--arch", "-a") { Description = "Architecture name (see 'convnet summary --list'), e.g. lenet5, smallcnn, resnet18." };
         var epochs = new Option<int>("--epochs", "-e") { Description = "Passes over the training data.", DefaultValueFactory = _ => 5 };
         var batchSize = new Option<int>("--batch-size", "-b") { Description = "Images per training step.", DefaultValueFactory = _ => 64 };
-        var imageSize = new Option<string?>("--image-size") { Description = "Input size WxH (default 28x28 for fashion-mnist, lenet5 and smallcnn; 224x224 otherwise)." };
-        var channels = new Option<int?>("--channels") { Description = "1 (grayscale) or 3 (RGB); default 1 for fashion-mnist, 3 for image folders." };
+        var imageSize = new Option<string?>("--image-size") { Description = "Input size WxH the images are resized to (default 28x28 for lenet5 and smallcnn, 224x224 otherwise; fashion-mnist is 28x28)." };
+        var channels = new Option<int?>("--channels") { Description = "1 (grayscale) or 3 (RGB) for image folders (default 3); fashion-mnist is 1." };
         var device = new Option<string>("--device") { Description = "cpu, cuda (or cuda:N) or auto.", DefaultValueFactory = _ => "auto" };
         var seed = new Option<int>("--seed") { Description = "Seed of the split, the initialisation and the shuffling.", DefaultValueFactory = _ => 1 };
         var learningRate = new Option<float>("--learning-rate", "--lr") { Description = "Adam learning rate.", DefaultValueFactory = _ => 1e-3f };
@@ -237,7 +237,7 @@ internal static class TrainCommand
         {
             model = Fit(pipeline, trainerOptions, train, output, s.Epochs);
         }
-        catch (InvalidDataException e) when (files != null && CliImages.FirstUnreadable(files) is { } bad)
+        catch (InvalidDataException e) when (files != null && !files.Any(e.Message.Contains) && CliImages.FirstUnreadable(files) is { } bad)
         {
             throw new CliFailureException($"{e.Message.TrimEnd()} Image file '{bad.Path}' cannot be read: {bad.Problem}");
         }
@@ -250,7 +250,8 @@ internal static class TrainCommand
             {
                 metrics = ml.MulticlassClassification.Evaluate(model.Transform(test), CliData.LabelKeyColumn);
             }
-            catch (Exception e) when (files != null && e is InvalidDataException or InvalidOperationException && CliImages.FirstUnreadable(files) is { } bad)
+            catch (Exception e) when (files != null && e is InvalidDataException or InvalidOperationException && !files.Any(e.Message.Contains)
+                && CliImages.FirstUnreadable(files) is { } bad)
             {
                 throw new CliFailureException($"{e.Message.TrimEnd()} Image file '{bad.Path}' cannot be read: {bad.Problem}");
             }
