@@ -1,19 +1,13 @@
-namespace Microsoft.ML.ConvNet.Cli.Commands;
-
 using Microsoft.ML.ConvNet.Data;
-using Microsoft.ML.ConvNet.Data.Images;
-using Microsoft.ML.ConvNet.Pipelines;
+using Microsoft.ML.Data;
+using Microsoft.ML.Transforms.Image;
+
+namespace Microsoft.ML.ConvNet.Cli.Commands;
 
 /// <summary>
 /// The data sets of <c>--dataset</c>: the name <c>fashion-mnist</c> (the IDX files, found by <see cref="FashionMnist.Load"/>)
-/// or a folder of images with one sub-folder per class.
+/// or a folder of images with one sub-folder per class, as ML.NET rows.
 /// </summary>
-/// <remarks>
-/// Fashion-MNIST is presented as an image column (<see cref="ImageBuffer"/> values, 28×28 gray) rather than as pixel
-/// vectors, so that training, evaluation and prediction from image files all run the same image transforms
-/// (grayscale, resize, pixel extraction, normalisation) and a model trained from the IDX files scores a PNG of the same
-/// garment exactly as it scores the IDX image.
-/// </remarks>
 internal static class CliData
 {
     /// <summary>The name of the built-in data set.</summary>
@@ -22,69 +16,63 @@ internal static class CliData
     /// <summary>The column holding image paths.</summary>
     public const string PathColumn = "ImagePath";
 
-    /// <summary>The label column.</summary>
+    /// <summary>The column holding the label as text (the class name).</summary>
     public const string LabelColumn = "Label";
+
+    /// <summary>The label as a key (MapValueToKey of <see cref="LabelColumn"/>).</summary>
+    public const string LabelKeyColumn = "LabelKey";
+
+    /// <summary>The column of the images loaded from <see cref="PathColumn"/>.</summary>
+    public const string ImageColumn = "Image";
+
+    /// <summary>The column of Fashion-MNIST's pixels, Vector&lt;Single, 1, 28, 28&gt; in [0, 1].</summary>
+    public const string PixelsColumn = "Features";
+
+    /// <summary>The predicted class name (MapKeyToValue of the predicted key).</summary>
+    public const string PredictedNameColumn = "PredictedName";
+
+    /// <summary>The file extensions read from image folders (what ML.NET's <c>LoadImages</c> decodes).</summary>
+    public static readonly string[] ImageExtensions = [".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"];
 
     /// <summary>Whether <paramref name="dataset"/> names Fashion-MNIST.</summary>
     public static bool IsFashionMnist(string dataset) => string.Equals(dataset, FashionMnistName, StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>
-    /// One Fashion-MNIST split (the first <paramref name="limit"/> images) with the column <paramref name="imageColumn"/>
-    /// (Image&lt;28, 28&gt;, one gray channel, the IDX bytes) and <see cref="LabelColumn"/>, a key over
-    /// <paramref name="classNames"/> (default: Fashion-MNIST's ten class names in their order).
-    /// </summary>
-    /// <exception cref="CliFailureException">A Fashion-MNIST class is not one of <paramref name="classNames"/>.</exception>
-    public static IDataView FashionMnistImages(string? dataDir, DatasetSplit split, int? limit, string imageColumn, IReadOnlyList<string>? classNames = null)
+    /// <summary>One Fashion-MNIST split (the first <paramref name="limit"/> images) as rows of pixels and class names.</summary>
+    public static (FashionRow[] Rows, IReadOnlyList<string> ClassNames) FashionMnistRows(string? dataDir, DatasetSplit split, int? limit)
     {
         var dataset = FashionMnist.Load(dataDir, split, new FashionMnistOptions { Limit = limit });
-        var size = dataset.SampleSize;
-        var images = new ImageBuffer[dataset.Count];
-        for (int i = 0; i < dataset.Count; i++)
+        int size = dataset.SampleSize;
+        var rows = new FashionRow[dataset.Count];
+        for (int i = 0; i < rows.Length; i++)
         {
-            var bytes = new byte[size];
-            var values = dataset.Images.AsSpan(i * size, size);
-            for (int p = 0; p < size; p++)
+            rows[i] = new FashionRow { Features = dataset.Images.AsSpan(i * size, size).ToArray(), Label = dataset.ClassNames[dataset.Labels[i]] };
+        }
+        return (rows, dataset.ClassNames);
+    }
+
+    /// <summary>Fashion-MNIST rows as images (gray, 28×28) rather than pixels, for models that start from image files.</summary>
+    public static IEnumerable<ImageRow> AsImages(IEnumerable<FashionRow> rows)
+    {
+        foreach (var row in rows)
+        {
+            var bgra = new byte[row.Features.Length * 4];
+            for (int p = 0; p < row.Features.Length; p++)
             {
                 // The IDX loader stores byte b as b · (1/255); rounding recovers b exactly.
-                bytes[p] = (byte)MathF.Round(values[p] * 255f);
+                byte b = (byte)MathF.Round(row.Features[p] * 255f);
+                bgra[4 * p] = bgra[4 * p + 1] = bgra[4 * p + 2] = b;
+                bgra[4 * p + 3] = 255;
             }
-            images[i] = new ImageBuffer(FashionMnist.ImageSize, FashionMnist.ImageSize, 1, bytes);
+            yield return new ImageRow { Image = MLImage.CreateFromPixels(FashionMnist.ImageSize, FashionMnist.ImageSize, MLPixelFormat.Bgra32, bgra), Label = row.Label };
         }
-        var (names, labels) = MatchLabels(dataset.Labels.Select(l => dataset.ClassNames[l]).ToArray(), classNames ?? dataset.ClassNames, "Fashion-MNIST");
-        var b = new DataViewSchema.Builder();
-        b.AddColumn(imageColumn, new ImageDataViewType(FashionMnist.ImageSize, FashionMnist.ImageSize));
-        b.AddColumn(LabelColumn, new KeyDataViewType((ulong)names.Count), KeyAnnotations(names));
-        return new InMemoryDataView(b.ToSchema(), [images, labels]);
     }
 
     /// <summary>
-    /// One Fashion-MNIST split as pixel vectors (<c>Pixels</c>, Vector&lt;Single, 1, 28, 28&gt; in [0, 1]) with labels keyed
-    /// over <paramref name="classNames"/>: for models that read pixels rather than image files.
+    /// The image files under <paramref name="folder"/>: every image in each sub-folder (recursively) with the sub-folder's
+    /// name as its label, sorted by path.
     /// </summary>
-    public static IDataView FashionMnistPixels(ConvNetContext ctx, string? dataDir, DatasetSplit split, int? limit, IReadOnlyList<string> classNames)
-    {
-        var dataset = FashionMnist.Load(dataDir, split, new FashionMnistOptions { Limit = limit });
-        var (names, labels) = MatchLabels(dataset.Labels.Select(l => dataset.ClassNames[l]).ToArray(), classNames, "Fashion-MNIST");
-        var pixels = ctx.Data.LoadFromImageDataset(dataset);
-        var column = pixels.Schema["Pixels"];
-        var values = new float[dataset.Count][];
-        using (var cursor = pixels.GetRowCursor([column]))
-        {
-            var getter = cursor.GetGetter<float[]>(column);
-            for (int i = 0; cursor.MoveNext(); i++)
-            {
-                getter(ref values[i]);
-            }
-        }
-        var b = new DataViewSchema.Builder();
-        b.AddColumn("Pixels", column.Type);
-        b.AddColumn(LabelColumn, new KeyDataViewType((ulong)names.Count), KeyAnnotations(names));
-        return new InMemoryDataView(b.ToSchema(), [values, labels]);
-    }
-
-    /// <summary>The image files under <paramref name="folder"/> (recursively): absolute paths and their folder names.</summary>
     /// <exception cref="CliFailureException">The folder does not exist or holds no image files.</exception>
-    public static (string[] Paths, string[] Labels) ImageFolder(ConvNetContext ctx, string folder)
+    public static PathRow[] ImageFolder(string folder)
     {
         string root = Path.GetFullPath(folder);
         if (!Directory.Exists(root))
@@ -93,106 +81,121 @@ internal static class CliData
                 ? $"--dataset '{folder}' is a file; expected an image folder (one sub-folder of images per class) or '{FashionMnistName}'."
                 : $"--dataset folder '{root}' does not exist; expected an image folder (one sub-folder of images per class) or '{FashionMnistName}'.");
         }
-        var view = ctx.Data.LoadFromImageFolder(root);
-        var rows = ctx.Data.CreateEnumerable<FolderRow>(view, reuseRowObject: false).ToArray();
-        if (rows.Length == 0)
+        var rows = new List<PathRow>();
+        foreach (string classFolder in Directory.GetDirectories(root).Order(StringComparer.Ordinal))
+        {
+            string label = Path.GetFileName(classFolder);
+            foreach (string file in Directory.EnumerateFiles(classFolder, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+            {
+                if (ImageExtensions.Contains(Path.GetExtension(file), StringComparer.OrdinalIgnoreCase))
+                {
+                    rows.Add(new PathRow { ImagePath = file, Label = label });
+                }
+            }
+        }
+        if (rows.Count == 0)
         {
             throw new CliFailureException(
-                $"--dataset folder '{root}' holds no image files ({string.Join(", ", DataOperationsCatalog.DefaultImageExtensions)}); put the images of each class in a sub-folder named after the class.");
+                $"--dataset folder '{root}' holds no image files ({string.Join(", ", ImageExtensions)}); put the images of each class in a sub-folder named after the class.");
         }
-        return (rows.Select(r => Path.Combine(root, r.ImagePath.Replace('/', Path.DirectorySeparatorChar))).ToArray(), rows.Select(r => r.Label).ToArray());
-    }
-
-    /// <summary>A view of <see cref="PathColumn"/> (text) and <see cref="LabelColumn"/> (text).</summary>
-    public static IDataView PathsAndTextLabels(string[] paths, string[] labels)
-    {
-        var b = new DataViewSchema.Builder();
-        b.AddColumn(PathColumn, TextDataViewType.Instance);
-        b.AddColumn(LabelColumn, TextDataViewType.Instance);
-        return new InMemoryDataView(b.ToSchema(), [paths, labels]);
-    }
-
-    /// <summary>A view of <paramref name="pathColumn"/> (text) and <see cref="LabelColumn"/>, a key over <paramref name="classNames"/>.</summary>
-    /// <exception cref="CliFailureException">A folder name is not one of <paramref name="classNames"/>.</exception>
-    public static IDataView PathsAndKeyLabels(string[] paths, string[] labels, IReadOnlyList<string> classNames, string pathColumn, string folder)
-    {
-        var (names, keys) = MatchLabels(labels, classNames, $"folder '{Path.GetFullPath(folder)}'");
-        var b = new DataViewSchema.Builder();
-        b.AddColumn(pathColumn, TextDataViewType.Instance);
-        b.AddColumn(LabelColumn, new KeyDataViewType((ulong)names.Count), KeyAnnotations(names));
-        return new InMemoryDataView(b.ToSchema(), [paths, keys]);
-    }
-
-    /// <summary>A view of one text column <paramref name="pathColumn"/>.</summary>
-    public static IDataView Paths(string[] paths, string pathColumn)
-    {
-        var b = new DataViewSchema.Builder();
-        b.AddColumn(pathColumn, TextDataViewType.Instance);
-        return new InMemoryDataView(b.ToSchema(), [paths]);
+        return [.. rows];
     }
 
     /// <summary>
-    /// Keys (1-based) of <paramref name="labels"/> among <paramref name="names"/>. A label matches a class name exactly, else ignoring case, else with the characters a
-    /// folder name cannot hold ('/', '\', ':') written as '_' (so a folder "T-shirt_top" is the class "T-shirt/top").
+    /// Splits <paramref name="rows"/> per class: a seeded <paramref name="testFraction"/> of each class's rows (at least
+    /// one when the class has two or more) is held out, so both sides keep the class proportions.
     /// </summary>
-    /// <exception cref="CliFailureException">A label matches no class name; the message names it and lists the classes.</exception>
-    public static (IReadOnlyList<string> Names, uint[] Keys) MatchLabels(string[] labels, IReadOnlyList<string> names, string source)
+    public static (PathRow[] Train, PathRow[] Test) StratifiedSplit(PathRow[] rows, double testFraction, int seed)
     {
-        var cache = new Dictionary<string, uint>(StringComparer.Ordinal);
-        var keys = new uint[labels.Length];
-        for (int i = 0; i < labels.Length; i++)
+        var random = new Random(seed);
+        var train = new List<PathRow>();
+        var test = new List<PathRow>();
+        foreach (var group in rows.GroupBy(r => r.Label, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
-            string label = labels[i];
-            if (!cache.TryGetValue(label, out uint key))
-            {
-                int at = IndexOf(names, label, (a, b) => string.Equals(a, b, StringComparison.Ordinal));
-                if (at < 0)
-                {
-                    at = IndexOf(names, label, (a, b) => string.Equals(a, b, StringComparison.OrdinalIgnoreCase));
-                }
-                if (at < 0)
-                {
-                    at = IndexOf(names, label, (a, b) => string.Equals(FolderSafe(a), FolderSafe(b), StringComparison.OrdinalIgnoreCase));
-                }
-                if (at < 0)
-                {
-                    throw new CliFailureException(
-                        $"{source}: class '{label}' is not one of the model's {names.Count} classes: {string.Join(", ", names.Select(n => $"'{n}'"))}.");
-                }
-                key = (uint)at + 1;
-                cache[label] = key;
-            }
-            keys[i] = key;
+            var members = group.ToArray();
+            random.Shuffle(members);
+            int held = (int)Math.Round(members.Length * testFraction, MidpointRounding.AwayFromZero);
+            held = Math.Clamp(held, members.Length > 1 ? 1 : 0, members.Length - 1);
+            test.AddRange(members[..held]);
+            train.AddRange(members[held..]);
         }
-        return (names, keys);
+        return (Order(train), Order(test));
+
+        static PathRow[] Order(List<PathRow> list) => [.. list.OrderBy(r => r.ImagePath, StringComparer.Ordinal)];
     }
 
-    private static int IndexOf(IReadOnlyList<string> names, string label, Func<string, string, bool> equal)
+    /// <summary>A seeded random subset of at most <paramref name="limit"/> of <paramref name="rows"/>, in their order.</summary>
+    public static T[] Subset<T>(T[] rows, int? limit, int seed)
     {
-        for (int i = 0; i < names.Count; i++)
+        if (limit is not int n || n >= rows.Length)
         {
-            if (equal(names[i], label))
-            {
-                return i;
-            }
+            return rows;
         }
-        return -1;
+        var order = Enumerable.Range(0, rows.Length).ToArray();
+        new Random(seed).Shuffle(order);
+        return [.. order[..n].Order().Select(i => rows[i])];
+    }
+
+    /// <summary>
+    /// The class names of <paramref name="labels"/> among <paramref name="names"/>. A label matches a class name exactly, else
+    /// ignoring case, else with the characters a folder name cannot hold ('/', '\', ':') written as '_' (so a folder
+    /// "T-shirt_top" is the class "T-shirt/top").
+    /// </summary>
+    /// <exception cref="CliFailureException">A label matches no class name; the message names it and lists the classes.</exception>
+    public static string[] MatchLabels(IReadOnlyList<string> labels, IReadOnlyList<string> names, string source)
+    {
+        var cache = new Dictionary<string, string>(StringComparer.Ordinal);
+        var matched = new string[labels.Count];
+        for (int i = 0; i < labels.Count; i++)
+        {
+            string label = labels[i];
+            if (!cache.TryGetValue(label, out string? name))
+            {
+                name = names.FirstOrDefault(n => string.Equals(n, label, StringComparison.Ordinal))
+                    ?? names.FirstOrDefault(n => string.Equals(n, label, StringComparison.OrdinalIgnoreCase))
+                    ?? names.FirstOrDefault(n => string.Equals(FolderSafe(n), FolderSafe(label), StringComparison.OrdinalIgnoreCase))
+                    ?? throw new CliFailureException(
+                        $"{source}: class '{label}' is not one of the model's {names.Count} classes: {string.Join(", ", names.Select(n => $"'{n}'"))}.");
+                cache[label] = name;
+            }
+            matched[i] = name;
+        }
+        return matched;
     }
 
     private static string FolderSafe(string name) => name.Replace('/', '_').Replace('\\', '_').Replace(':', '_');
 
-    private static DataViewSchema.Annotations KeyAnnotations(IReadOnlyList<string> names)
-    {
-        var ab = new DataViewSchema.Annotations.Builder();
-        ab.AddKeyValues(names);
-        return ab.ToAnnotations();
-    }
+    /// <summary>A one-column view of <paramref name="values"/>: the key data of <c>MapValueToKey</c>, fixing the key order.</summary>
+    public static IDataView KeyData(MLContext ml, IEnumerable<string> values) => ml.Data.LoadFromEnumerable(values.Select(v => new KeyRow { Value = v }));
 
-    /// <summary>A row of <c>LoadFromImageFolder</c>.</summary>
-    private sealed class FolderRow
+    /// <summary>A row of an image folder: the image file and its class.</summary>
+    public sealed class PathRow
     {
         public string ImagePath { get; set; } = "";
 
         public string Label { get; set; } = "";
+    }
+
+    /// <summary>A Fashion-MNIST row: 28×28 gray pixels in [0, 1] and the class name.</summary>
+    public sealed class FashionRow
+    {
+        [VectorType(1, FashionMnist.ImageSize, FashionMnist.ImageSize)]
+        public float[] Features { get; set; } = [];
+
+        public string Label { get; set; } = "";
+    }
+
+    /// <summary>A decoded image and its class.</summary>
+    public sealed class ImageRow
+    {
+        [ImageType(FashionMnist.ImageSize, FashionMnist.ImageSize)]
+        public MLImage Image { get; set; } = null!;
+
+        public string Label { get; set; } = "";
+    }
+
+    private sealed class KeyRow
+    {
+        public string Value { get; set; } = "";
     }
 }

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Microsoft.ML.ConvNet.Evaluation;
+using Microsoft.ML.Data;
 using Spectre.Console;
 
 namespace Microsoft.ML.ConvNet.Cli.Commands;
@@ -57,10 +57,18 @@ internal sealed class CliOutput
     /// <summary>Formats a metric with 4 decimals (invariant culture).</summary>
     public static string F4(double value) => value.ToString("F4", CultureInfo.InvariantCulture);
 
-    /// <summary>Prints the metrics: the summary values, a per-class table and the confusion table.</summary>
-    public void PrintMetrics(MulticlassClassificationMetrics m, string title)
+    /// <summary>The number of rows of class <paramref name="c"/> (the confusion matrix's row sum).</summary>
+    private static long Support(ConfusionMatrix cm, int c) => (long)Math.Round(cm.Counts[c].Sum());
+
+    /// <summary>
+    /// Prints ML.NET's metrics: the summary values, a per-class table (<paramref name="classNames"/> in key order) and
+    /// ML.NET's confusion table.
+    /// </summary>
+    public void PrintMetrics(MulticlassClassificationMetrics m, IReadOnlyList<string> classNames, string title)
     {
         var cm = m.ConfusionMatrix;
+        int k = cm.NumberOfClasses;
+        string Name(int c) => c < classNames.Count ? classNames[c] : c.ToString(CultureInfo.InvariantCulture);
         if (Console != null)
         {
             var summary = new Table().Title(Markup.Escape(title)).AddColumns("metric", "value");
@@ -75,10 +83,10 @@ internal sealed class CliOutput
             {
                 perClass.Columns[c].RightAligned();
             }
-            for (int c = 0; c < cm.ClassCount; c++)
+            for (int c = 0; c < k; c++)
             {
-                perClass.AddRow(Markup.Escape(cm.ClassNames[c]), F4(cm.Precision(c)), F4(cm.Recall(c)), F4(m.PerClassLogLoss[c]),
-                    cm.Support(c).ToString(CultureInfo.InvariantCulture));
+                perClass.AddRow(Markup.Escape(Name(c)), F4(cm.PerClassPrecision[c]), F4(cm.PerClassRecall[c]), F4(m.PerClassLogLoss[c]),
+                    Support(cm, c).ToString(CultureInfo.InvariantCulture));
             }
             Console.Write(perClass);
             // Plain text: the console would wrap the wide table at the terminal width.
@@ -90,11 +98,11 @@ internal sealed class CliOutput
         Line($"  macro accuracy      {F4(m.MacroAccuracy)}");
         Line($"  log-loss            {F4(m.LogLoss)}");
         Line($"  log-loss reduction  {F4(m.LogLossReduction)}");
-        int width = Math.Max("class".Length, cm.ClassNames.Max(n => n.Length)) + 2;
+        int width = Math.Max("class".Length, Enumerable.Range(0, k).Max(c => Name(c).Length)) + 2;
         Line($"  {"class".PadRight(width)}{"precision",10}{"recall",10}{"log-loss",10}{"support",9}");
-        for (int c = 0; c < cm.ClassCount; c++)
+        for (int c = 0; c < k; c++)
         {
-            Line($"  {cm.ClassNames[c].PadRight(width)}{F4(cm.Precision(c)),10}{F4(cm.Recall(c)),10}{F4(m.PerClassLogLoss[c]),10}{cm.Support(c),9}");
+            Line($"  {Name(c).PadRight(width)}{F4(cm.PerClassPrecision[c]),10}{F4(cm.PerClassRecall[c]),10}{F4(m.PerClassLogLoss[c]),10}{Support(cm, c),9}");
         }
         Writer.Write(cm.GetFormattedConfusionTable());
     }
@@ -104,22 +112,23 @@ internal sealed class CliOutput
     /// <c>perClass</c> (label, precision, recall, logLoss, support) and <c>confusionMatrix</c> (rows: actual class). A
     /// value that is not finite is written as null.
     /// </summary>
-    public static JsonObject MetricsJson(MulticlassClassificationMetrics m)
+    public static JsonObject MetricsJson(MulticlassClassificationMetrics m, IReadOnlyList<string> classNames)
     {
         var cm = m.ConfusionMatrix;
+        int k = cm.NumberOfClasses;
         var perClass = new JsonArray();
         var matrix = new JsonArray();
-        for (int c = 0; c < cm.ClassCount; c++)
+        for (int c = 0; c < k; c++)
         {
             perClass.Add(new JsonObject
             {
-                ["label"] = cm.ClassNames[c],
-                ["precision"] = Number(cm.Precision(c)),
-                ["recall"] = Number(cm.Recall(c)),
+                ["label"] = c < classNames.Count ? classNames[c] : c.ToString(CultureInfo.InvariantCulture),
+                ["precision"] = Number(cm.PerClassPrecision[c]),
+                ["recall"] = Number(cm.PerClassRecall[c]),
                 ["logLoss"] = Number(m.PerClassLogLoss[c]),
-                ["support"] = cm.Support(c),
+                ["support"] = Support(cm, c),
             });
-            matrix.Add(new JsonArray([.. Enumerable.Range(0, cm.ClassCount).Select(p => (JsonNode?)cm[c, p])]));
+            matrix.Add(new JsonArray([.. cm.Counts[c].Select(v => (JsonNode?)(long)Math.Round(v))]));
         }
         return new JsonObject
         {

@@ -1,27 +1,27 @@
-namespace Microsoft.ML.ConvNet.Cli.Commands;
-
 using System.CommandLine;
 using Microsoft.ML.ConvNet.Data;
-using Microsoft.ML.ConvNet.Pipelines;
+using Microsoft.ML.Data;
+
+namespace Microsoft.ML.ConvNet.Cli.Commands;
 
 /// <summary>
 /// <c>convnet evaluate --model model.zip --dataset &lt;folder | fashion-mnist&gt; [--data-dir DIR] [--test-limit N] [--json]</c>:
-/// the metrics of a saved model on an image folder (every image; folder names are matched to the model's class names)
-/// or on Fashion-MNIST's test set. With <c>--json</c> the last line of stdout is one JSON object.
+/// the metrics of a saved model (loaded with <c>mlContext.Model.Load</c>, scored by ML.NET and rated by ML.NET's evaluator)
+/// on an image folder (every image; folder names are matched to the model's class names) or on Fashion-MNIST's test set. With <c>--json</c> the last line of stdout is one JSON object.
 /// </summary>
 internal static class EvaluateCommand
 {
     private const string Name = "evaluate";
 
     /// <summary>Builds the command.</summary>
-    public static Command Create()
+    public static System.CommandLine.Command Create()
     {
         var model = new Option<string?>("--model", "-m") { Description = "The model file written by 'convnet train'." };
         var dataset = new Option<string?>("--dataset", "-d") { Description = "An image folder (one sub-folder per class, named as the model's classes) or 'fashion-mnist' (its test set)." };
         var dataDir = new Option<string?>("--data-dir") { Description = "Folder holding the Fashion-MNIST files." };
         var testLimit = new Option<int?>("--test-limit") { Description = "Evaluate on at most N images (Fashion-MNIST: the first N; a folder: N drawn with a fixed seed)." };
         var json = new Option<bool>("--json") { Description = "End the output with the metrics as one JSON object on the last line." };
-        var command = new Command(Name, "Evaluate a saved model on an image folder or the Fashion-MNIST test set.")
+        var command = new System.CommandLine.Command(Name, "Evaluate a saved model on an image folder or the Fashion-MNIST test set.")
         {
             model, dataset, dataDir, testLimit, json,
         };
@@ -50,40 +50,45 @@ internal static class EvaluateCommand
             throw new UsageException(Name, $"--data-dir applies to '{CliData.FashionMnistName}'; for an image folder, pass the folder as --dataset.");
         }
 
-        var ctx = new ConvNetContext(seed: 1);
-        using var model = CliModel.Load(ctx, modelPath);
+        var ml = new MLContext(seed: 1);
+        using var model = CliModel.Load(ml, modelPath);
         IDataView scored;
+        string[]? files = null;
         if (fashion)
         {
-            scored = model.Loader is { } loader
-                ? model.ScoreImages(CliData.FashionMnistImages(dataDir, DatasetSplit.Test, limit, loader.OutputColumnName, model.ClassNames))
-                : model.ScorePixels(CliData.FashionMnistPixels(ctx, dataDir, DatasetSplit.Test, limit, model.ClassNames));
+            var (rows, _) = CliData.FashionMnistRows(dataDir, DatasetSplit.Test, limit);
+            var labels = CliData.MatchLabels([.. rows.Select(r => r.Label)], model.ClassNames, "Fashion-MNIST");
+            for (int i = 0; i < rows.Length; i++)
+            {
+                rows[i].Label = labels[i];
+            }
+            scored = model.ScoreFashionMnist(rows);
         }
         else
         {
-            var loader = model.Loader ?? throw new CliFailureException(
-                $"model file '{model.Path}' reads pixel vectors, not image files; evaluate it on '{CliData.FashionMnistName}'.");
-            var (paths, labels) = CliData.ImageFolder(ctx, dataset);
-            if (limit is int n && n < paths.Length)
-            {
-                var order = Enumerable.Range(0, paths.Length).ToArray();
-                new Random(1).Shuffle(order);
-                var keep = order[..n].Order().ToArray();
-                paths = keep.Select(i => paths[i]).ToArray();
-                labels = keep.Select(i => labels[i]).ToArray();
-            }
-            scored = model.ScoreFiles(CliData.PathsAndKeyLabels(paths, labels, model.ClassNames, loader.InputColumnName, dataset));
+            var rows = CliData.Subset(CliData.ImageFolder(dataset), limit, seed: 1);
+            var labels = CliData.MatchLabels([.. rows.Select(r => r.Label)], model.ClassNames, $"folder '{Path.GetFullPath(dataset)}'");
+            files = [.. rows.Select(r => r.ImagePath)];
+            scored = model.ScoreFiles(files, labels);
         }
-        long rows = scored.GetRowCount() ?? 0;
-        var metrics = ctx.MulticlassClassification.Evaluate(scored);
+        MulticlassClassificationMetrics metrics;
+        try
+        {
+            metrics = ml.MulticlassClassification.Evaluate(scored, CliData.LabelKeyColumn);
+        }
+        catch (Exception e) when (files != null && e is not CliFailureException && CliImages.FirstUnreadable(files) is { } bad)
+        {
+            throw new CliFailureException($"image file '{bad.Path}' cannot be read: {bad.Problem}");
+        }
+        long rowsScored = metrics.ConfusionMatrix.Counts.Sum(r => (long)Math.Round(r.Sum()));
         string source = fashion ? CliData.FashionMnistName : Path.GetFullPath(dataset);
-        output.PrintMetrics(metrics, $"Evaluation of {model.Path} on {rows} images of {source}:");
+        output.PrintMetrics(metrics, model.ClassNames, $"Evaluation of {model.Path} on {rowsScored} images of {source}:");
         if (output.Json)
         {
-            var json = CliOutput.MetricsJson(metrics);
+            var json = CliOutput.MetricsJson(metrics, model.ClassNames);
             json["model"] = model.Path;
             json["dataset"] = source;
-            json["testRows"] = rows;
+            json["testRows"] = rowsScored;
             output.WriteJson(json);
         }
         return 0;

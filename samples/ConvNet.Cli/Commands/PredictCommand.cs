@@ -1,15 +1,14 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Spectre.Console;
 
 namespace Microsoft.ML.ConvNet.Cli.Commands;
 
-using System.CommandLine;
-using Microsoft.ML.ConvNet.Pipelines;
-
 /// <summary>
 /// <c>convnet predict --model model.zip FILE... [--json]</c>: the predicted class and the class probabilities of each
-/// image file (PNG, JPEG, BMP, PGM/PPM), through the model's own preprocessing. With <c>--json</c> the last line of
+/// image file (PNG, JPEG, BMP, GIF, WebP), scored by the saved ML.NET model (<c>mlContext.Model.Load</c>); a model
+/// trained on pixels gets them from the files through ML.NET's image transforms. With <c>--json</c> the last line of
 /// stdout is <c>{"predictions":[{"file":..,"label":..,"probability":..,"scores":{"class":p,...}},...]}</c>.
 /// </summary>
 internal static class PredictCommand
@@ -17,12 +16,12 @@ internal static class PredictCommand
     private const string Name = "predict";
 
     /// <summary>Builds the command.</summary>
-    public static Command Create()
+    public static System.CommandLine.Command Create()
     {
         var model = new Option<string?>("--model", "-m") { Description = "The model file written by 'convnet train'." };
         var files = new Argument<string[]>("files") { Description = "Image files to classify.", Arity = ArgumentArity.OneOrMore };
         var json = new Option<bool>("--json") { Description = "Print the predictions as one JSON object on the last line." };
-        var command = new Command(Name, "Classify image files with a saved model.") { model, files, json };
+        var command = new System.CommandLine.Command(Name, "Classify image files with a saved model.") { model, files, json };
         command.SetAction(parse => Run(parse.GetValue(model), parse.GetValue(files) ?? [],
             CliOutput.Create(parse.InvocationConfiguration.Output, parse.GetValue(json))));
         return command;
@@ -50,23 +49,17 @@ internal static class PredictCommand
             }
         }
 
-        var ctx = new ConvNetContext(seed: 1);
-        using var model = CliModel.Load(ctx, modelPath);
-        var loader = model.Loader ?? throw new CliFailureException($"model file '{model.Path}' reads pixel vectors, not image files; it cannot classify files.");
-        var scored = model.ScoreFiles(CliData.Paths(full, loader.InputColumnName));
-        var names = model.ClassNames;
-        var scores = new List<float[]>(files.Length);
-        var scoreColumn = scored.Schema[ConvNetTransformer.ScoreColumnName];
-        using (var cursor = scored.GetRowCursor([scoreColumn]))
+        var ml = new MLContext(seed: 1);
+        using var model = CliModel.Load(ml, modelPath);
+        foreach (string file in full)
         {
-            var getter = cursor.GetGetter<float[]>(scoreColumn);
-            while (cursor.MoveNext())
+            if (CliImages.Problem(file) is { } problem)
             {
-                float[] s = [];
-                getter(ref s);
-                scores.Add(s);
+                throw new CliFailureException($"image file '{file}' cannot be read: {problem}");
             }
         }
+        var scores = CliModel.Scores(model.ScoreFiles(full, null));
+        var names = model.ClassNames;
 
         var predictions = new JsonArray();
         var table = output.Console != null ? new Table().AddColumns("file", "label", "probability", "next most probable") : null;

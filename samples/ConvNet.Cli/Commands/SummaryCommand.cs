@@ -1,9 +1,9 @@
-namespace Microsoft.ML.ConvNet.Cli.Commands;
-
 using System.CommandLine;
 using Microsoft.ML.ConvNet.Layers;
 using Microsoft.ML.ConvNet.Models;
 using Microsoft.ML.ConvNet.Tensors;
+
+namespace Microsoft.ML.ConvNet.Cli.Commands;
 
 /// <summary>
 /// <c>convnet summary --arch NAME --input CxHxW [--classes K] [--small-input] [--device cpu|cuda:N|auto] [--json]</c>: the per-layer table of a
@@ -15,7 +15,7 @@ internal static class SummaryCommand
     private const string Name = "summary";
 
     /// <summary>Builds the command.</summary>
-    public static Command Create()
+    public static System.CommandLine.Command Create()
     {
         var arch = new Option<string?>("--arch", "-a") { Description = "Architecture name (see --list), e.g. resnet18." };
         var input = new Option<string>("--input", "-i") { Description = "Input shape per image as CxHxW.", DefaultValueFactory = _ => "3x224x224" };
@@ -24,7 +24,7 @@ internal static class SummaryCommand
         var json = new Option<bool>("--json") { Description = "Print the summary as one JSON object on the last line." };
         var list = new Option<bool>("--list") { Description = "List the architecture names." };
         var device = new Option<string>("--device", "-d") { Description = "Where the trial forward pass runs: cpu, cuda, cuda:N or auto.", DefaultValueFactory = _ => "cpu" };
-        var command = new Command(Name, "Show a model's layers: shapes, parameters, multiply-accumulates, activation memory, receptive field.")
+        var command = new System.CommandLine.Command(Name, "Show a model's layers: shapes, parameters, multiply-accumulates, activation memory, receptive field.")
         {
             arch, input, classes, small, json, list, device,
         };

@@ -1,46 +1,38 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Microsoft.ML.ConvNet.Data;
+using Microsoft.ML.ConvNet.IO;
+using Microsoft.ML.ConvNet.Layers;
+using Microsoft.ML.ConvNet.Models;
+using Microsoft.ML.ConvNet.Tensors;
+using Microsoft.ML.Data;
+using Microsoft.ML.Transforms;
 using Spectre.Console;
 
 namespace Microsoft.ML.ConvNet.Cli.Commands;
 
-using System.CommandLine;
-using Microsoft.ML.ConvNet.Backends;
-using Microsoft.ML.ConvNet.Data;
-using Microsoft.ML.ConvNet.Data.Images;
-using Microsoft.ML.ConvNet.Layers;
-using Microsoft.ML.ConvNet.Models;
-using Microsoft.ML.ConvNet.Pipelines;
-using Microsoft.ML.ConvNet.Tensors;
-using Microsoft.ML.ConvNet.Training;
-
 /// <summary>
-/// <c>convnet train --dataset &lt;folder | fashion-mnist&gt; --arch NAME --output model.zip [...]</c>: builds the pipeline
-/// (images → grayscale when one channel → resize → pixels scaled to [0, 1] → per-channel mean/std normalisation → the
-/// ConvNet trainer), trains it, evaluates it on held-out data (a stratified split of an image folder, or Fashion-MNIST's
-/// official test set), and saves it as one model file whose first step loads image files, so that <c>predict</c> works
-/// on PNG/JPEG files and <c>evaluate</c> on folders or Fashion-MNIST. With <c>--json</c> the last line of stdout is one
-/// JSON object with the metrics and the run's settings.
+/// <c>convnet train --dataset &lt;folder | fashion-mnist&gt; --arch NAME --output model.zip [...]</c>: builds the ML.NET
+/// pipeline <c>MapValueToKey → [LoadImages →] ConvNet → MapKeyToValue</c> over rows of image paths (a folder) or of
+/// 1×28×28 pixel vectors (Fashion-MNIST), trains it, evaluates it with ML.NET's evaluator on held-out data (a stratified
+/// split of an image folder, or Fashion-MNIST's official test set), and saves it with <c>mlContext.Model.Save</c> as an
+/// ML.NET zip. With <c>--json</c> the last line of stdout is one JSON object with the metrics and the run's settings.
 /// </summary>
 internal static class TrainCommand
 {
     private const string Name = "train";
 
-    /// <summary>The column the model's first step reads: the path of an image file.</summary>
-    private const string ImageColumn = "Image";
-
-    private const string PixelsColumn = "Pixels";
-
     /// <summary>Builds the command.</summary>
-    public static Command Create()
+    public static System.CommandLine.Command Create()
     {
         var dataset = new Option<string?>("--dataset", "-d") { Description = "An image folder (one sub-folder of images per class) or 'fashion-mnist'." };
         var arch = new Option<string?>("--arch", "-a") { Description = "Architecture name (see 'convnet summary --list'), e.g. lenet5, smallcnn, resnet18." };
         var epochs = new Option<int>("--epochs", "-e") { Description = "Passes over the training data.", DefaultValueFactory = _ => 5 };
         var batchSize = new Option<int>("--batch-size", "-b") { Description = "Images per training step.", DefaultValueFactory = _ => 64 };
-        var imageSize = new Option<string?>("--image-size") { Description = "Input size WxH (default 28x28 for fashion-mnist, lenet5 and smallcnn; 224x224 otherwise)." };
-        var channels = new Option<int?>("--channels") { Description = "1 (grayscale) or 3 (RGB); default 1 for fashion-mnist, 3 for image folders." };
+        var imageSize = new Option<string?>("--image-size") { Description = "Input size WxH the images are resized to (default 28x28 for lenet5 and smallcnn, 224x224 otherwise; fashion-mnist is 28x28)." };
+        var channels = new Option<int?>("--channels") { Description = "1 (grayscale) or 3 (RGB) for image folders (default 3); fashion-mnist is 1." };
         var device = new Option<string>("--device") { Description = "cpu, cuda (or cuda:N) or auto.", DefaultValueFactory = _ => "auto" };
         var seed = new Option<int>("--seed") { Description = "Seed of the split, the initialisation and the shuffling.", DefaultValueFactory = _ => 1 };
         var learningRate = new Option<float>("--learning-rate", "--lr") { Description = "Adam learning rate.", DefaultValueFactory = _ => 1e-3f };
@@ -50,7 +42,7 @@ internal static class TrainCommand
         var testLimit = new Option<int?>("--test-limit") { Description = "Evaluate on at most N images." };
         var output = new Option<string?>("--output", "-o") { Description = "The model file to write (a zip)." };
         var json = new Option<bool>("--json") { Description = "End the output with the metrics as one JSON object on the last line." };
-        var command = new Command(Name, "Train a classifier on an image folder or Fashion-MNIST, evaluate it on held-out images and save it.")
+        var command = new System.CommandLine.Command(Name, "Train a classifier on an image folder or Fashion-MNIST, evaluate it on held-out images and save it.")
         {
             dataset, arch, epochs, batchSize, imageSize, channels, device, seed, learningRate, testFraction, dataDir, trainLimit, testLimit, output, json,
         };
@@ -154,6 +146,14 @@ internal static class TrainCommand
         {
             throw new UsageException(Name, $"--test-fraction must be between 0 and 1 (exclusive), got {testFraction.ToString(CultureInfo.InvariantCulture)}.");
         }
+        if (fashion && s.ImageSize != null && ImageSize.Parse(Name, s.ImageSize) != (FashionMnist.ImageSize, FashionMnist.ImageSize))
+        {
+            throw new UsageException(Name, $"--image-size {s.ImageSize}: '{CliData.FashionMnistName}' images are 28x28 pixel vectors; leave --image-size out.");
+        }
+        if (fashion && channels != 1)
+        {
+            throw new UsageException(Name, $"--channels {channels}: '{CliData.FashionMnistName}' images are gray (one channel).");
+        }
         var device = CliDevice.Resolve(Name, s.Device);
         var (width, height) = s.ImageSize != null
             ? ImageSize.Parse(Name, s.ImageSize)
@@ -166,198 +166,143 @@ internal static class TrainCommand
             throw new UsageException(Name, $"--output '{modelPath}' is a folder; give the path of the model file to write, e.g. {Path.Combine(s.Output, "model.zip")}.");
         }
 
-        var ctx = new ConvNetContext(seed: s.Seed);
+        // The data: rows of pixels (Fashion-MNIST) or of image paths (a folder), each with its class name as text.
+        var ml = new MLContext(seed: s.Seed);
+        IDataView train, test;
+        IReadOnlyList<string> classNames;
+        string featureColumn;
+        IEstimator<ITransformer> loading;
+        string[]? files = null;
+        if (fashion)
+        {
+            var (trainRows, names) = CliData.FashionMnistRows(s.DataDir, DatasetSplit.Train, s.TrainLimit);
+            var (testRows, _) = CliData.FashionMnistRows(s.DataDir, DatasetSplit.Test, s.TestLimit);
+            train = ml.Data.LoadFromEnumerable(trainRows);
+            test = ml.Data.LoadFromEnumerable(testRows);
+            classNames = names;
+            featureColumn = CliData.PixelsColumn;
+            loading = new EstimatorChain<ITransformer>();
+        }
+        else
+        {
+            var rows = CliData.ImageFolder(s.Dataset);
+            classNames = [.. rows.Select(r => r.Label).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
+            if (classNames.Count < 2)
+            {
+                throw new CliFailureException(
+                    $"--dataset folder '{Path.GetFullPath(s.Dataset)}' has {classNames.Count} class; a classifier needs at least two sub-folders of images, one per class.");
+            }
+            files = [.. rows.Select(r => r.ImagePath)];
+            var (trainRows, testRows) = CliData.StratifiedSplit(rows, testFraction, s.Seed);
+            trainRows = CliData.Subset(trainRows, s.TrainLimit, s.Seed);
+            testRows = CliData.Subset(testRows, s.TestLimit, s.Seed);
+            if (trainRows.Length == 0 || testRows.Length == 0)
+            {
+                throw new CliFailureException(
+                    $"--dataset folder '{Path.GetFullPath(s.Dataset)}' holds {rows.Length} images: too few to split into training and test images with --test-fraction {testFraction.ToString(CultureInfo.InvariantCulture)}.");
+            }
+            train = ml.Data.LoadFromEnumerable(trainRows);
+            test = ml.Data.LoadFromEnumerable(testRows);
+            featureColumn = CliData.ImageColumn;
+            loading = ml.Transforms.LoadImages(CliData.ImageColumn, "", CliData.PathColumn);
+        }
+        long trainCount = train.GetRowCount() ?? 0, testCount = test.GetRowCount() ?? 0;
+        string source = fashion ? CliData.FashionMnistName : Path.GetFullPath(s.Dataset);
+        output.Line(string.Create(CultureInfo.InvariantCulture,
+            $"{source}: {trainCount} training and {testCount} test images, {classNames.Count} classes; {arch} on {channels}x{height}x{width}{(smallInput ? " (small-input stem)" : "")}, device {device}"));
+
         var trainerOptions = new ConvNetTrainer.Options
         {
             Architecture = arch,
             SmallInput = smallInput,
-            FeatureColumnName = PixelsColumn,
-            LabelColumnName = CliData.LabelColumn,
+            FeatureColumnName = featureColumn,
+            LabelColumnName = CliData.LabelKeyColumn,
+            Channels = channels,
+            ImageHeight = height,
+            ImageWidth = width,
             Epochs = s.Epochs,
             BatchSize = s.BatchSize,
             LearningRate = s.LearningRate,
             Device = device,
             Seed = s.Seed,
         };
-        var trainer = ctx.MulticlassClassification.Trainers.ConvNet(trainerOptions);
-
-        // The data: image views (a column of decoded images, or of paths to load) with a key label.
-        IDataView train, test;
-        EstimatorChain<ITransformer> preprocessing;
-        IReadOnlyList<ITransformer> savedPrefix;
-        if (fashion)
-        {
-            train = CliData.FashionMnistImages(s.DataDir, DatasetSplit.Train, s.TrainLimit, ImageColumn);
-            test = CliData.FashionMnistImages(s.DataDir, DatasetSplit.Test, s.TestLimit, ImageColumn);
-            preprocessing = ImageSteps(ctx, channels, width, height, loadFiles: false);
-            // The saved model starts by loading image files into the column the IDX images filled.
-            savedPrefix = [new ImageLoadingTransformer(ImageColumn, null, CliData.PathColumn)];
-        }
-        else
-        {
-            (train, test) = SplitFolder(ctx, s.Dataset, testFraction, s.Seed, s.TrainLimit, s.TestLimit);
-            preprocessing = ImageSteps(ctx, channels, width, height, loadFiles: true);
-            savedPrefix = [];
-        }
-        int classCount = (int)((KeyDataViewType)train.Schema[CliData.LabelColumn].Type).Count;
-        long trainRows = train.GetRowCount() ?? 0, testRows = test.GetRowCount() ?? 0;
-        output.Line(string.Create(CultureInfo.InvariantCulture,
-            $"{(fashion ? CliData.FashionMnistName : Path.GetFullPath(s.Dataset))}: {trainRows} training and {testRows} test images, {classCount} classes; {arch} on {channels}x{height}x{width}{(smallInput ? " (small-input stem)" : "")}, device {device}"));
+        // MapValueToKey with the class names as key data: keys in Fashion-MNIST's order, or sorted folder names.
+        var pipeline = ml.Transforms.Conversion.MapValueToKey(CliData.LabelKeyColumn, CliData.LabelColumn, keyData: CliData.KeyData(ml, classNames))
+            .Append(loading)
+            .Append(ml.MulticlassClassification.Trainers.ConvNet(trainerOptions))
+            .Append(ml.Transforms.Conversion.MapKeyToValue(CliData.PredictedNameColumn, "PredictedLabel"));
 
         var clock = Stopwatch.StartNew();
-        using var prep = preprocessing.Fit(train);
-        var pixels = InMemoryDataView.Materialize(prep.Transform(train), [CliData.LabelColumn, PixelsColumn]);
-        var (mean, std) = fashion
-            ? (Enumerable.Repeat(FashionMnist.PixelMean, channels).ToArray(), Enumerable.Repeat(FashionMnist.PixelStd, channels).ToArray())
-            : ChannelStatistics(pixels, channels);
-        var estimator = ctx.Transforms.NormalizeMeanStd(PixelsColumn, PixelsColumn, mean, std).Append(trainer);
-        using var model = Fit(estimator, pixels, output, s.Epochs);
-        double trainSeconds = clock.Elapsed.TotalSeconds;
-
-        var scoring = new TransformerChain<ITransformer>([.. prep, .. model]);
-        var metrics = ctx.MulticlassClassification.Evaluate(scoring.Transform(test));
-
-        var saved = new TransformerChain<ITransformer>([.. savedPrefix, .. prep, .. model]);
-        string? folder = Path.GetDirectoryName(modelPath);
-        if (!string.IsNullOrEmpty(folder))
+        TransformerChain<KeyToValueMappingTransformer> model;
+        try
         {
-            Directory.CreateDirectory(folder);
+            model = Fit(pipeline, trainerOptions, train, output, s.Epochs);
         }
-        ctx.Model.Save(saved, DataViewSchema.Create([(CliData.PathColumn, TextDataViewType.Instance, null)]), modelPath);
-
-        output.PrintMetrics(metrics, $"Evaluation on {testRows} held-out images ({(fashion ? "the Fashion-MNIST test set" : $"{testFraction.ToString(CultureInfo.InvariantCulture)} of each class")}):");
-        output.Line($"model saved to {modelPath}");
-        if (s.Json)
+        catch (InvalidDataException e) when (files != null && !files.Any(e.Message.Contains) && CliImages.FirstUnreadable(files) is { } bad)
         {
-            var json = CliOutput.MetricsJson(metrics);
-            json["model"] = modelPath;
-            json["dataset"] = fashion ? CliData.FashionMnistName : Path.GetFullPath(s.Dataset);
-            json["arch"] = arch;
-            json["trainRows"] = trainRows;
-            json["testRows"] = testRows;
-            json["epochs"] = model.LastTransformer!.TrainingHistory?.Epochs.Count ?? s.Epochs;
-            json["batchSize"] = s.BatchSize;
-            json["learningRate"] = s.LearningRate;
-            json["imageSize"] = string.Create(CultureInfo.InvariantCulture, $"{width}x{height}");
-            json["channels"] = channels;
-            json["classes"] = new JsonArray([.. model.LastTransformer!.ClassNames.Select(n => (JsonNode?)n)]);
-            json["device"] = device.ToString();
-            json["seed"] = s.Seed;
-            json["trainSeconds"] = Math.Round(trainSeconds, 3);
-            output.WriteJson(json);
+            throw new CliFailureException($"{e.Message.TrimEnd()} Image file '{bad.Path}' cannot be read: {bad.Problem}");
+        }
+        try
+        {
+            double trainSeconds = clock.Elapsed.TotalSeconds;
+            var network = model.OfType<ConvNetTransformer>().Single();
+            MulticlassClassificationMetrics metrics;
+            try
+            {
+                metrics = ml.MulticlassClassification.Evaluate(model.Transform(test), CliData.LabelKeyColumn);
+            }
+            catch (Exception e) when (files != null && e is InvalidDataException or InvalidOperationException && !files.Any(e.Message.Contains)
+                && CliImages.FirstUnreadable(files) is { } bad)
+            {
+                throw new CliFailureException($"{e.Message.TrimEnd()} Image file '{bad.Path}' cannot be read: {bad.Problem}");
+            }
+
+            // The ML.NET zip: written next to its final place and renamed, so a failure leaves no partial model.
+            AtomicFile.Write(modelPath, stream => ml.Model.Save(model, train.Schema, stream));
+
+            output.PrintMetrics(metrics, network.ClassNames,
+                $"Evaluation on {testCount} held-out images ({(fashion ? "the Fashion-MNIST test set" : $"{testFraction.ToString(CultureInfo.InvariantCulture)} of each class")}):");
+            output.Line($"model saved to {modelPath}");
+            if (s.Json)
+            {
+                var json = CliOutput.MetricsJson(metrics, network.ClassNames);
+                json["model"] = modelPath;
+                json["dataset"] = source;
+                json["arch"] = arch;
+                json["trainRows"] = trainCount;
+                json["testRows"] = testCount;
+                json["epochs"] = network.TrainingHistory?.Epochs.Count ?? s.Epochs;
+                json["batchSize"] = s.BatchSize;
+                json["learningRate"] = s.LearningRate;
+                json["imageSize"] = string.Create(CultureInfo.InvariantCulture, $"{width}x{height}");
+                json["channels"] = channels;
+                json["classes"] = new JsonArray([.. network.ClassNames.Select(n => (JsonNode?)n)]);
+                json["device"] = device.ToString();
+                json["seed"] = s.Seed;
+                json["trainSeconds"] = Math.Round(trainSeconds, 3);
+                output.WriteJson(json);
+            }
+        }
+        finally
+        {
+            foreach (var step in model)
+            {
+                (step as IDisposable)?.Dispose();
+            }
         }
         return 0;
     }
 
-    /// <summary>
-    /// The image steps: [load the file named by ImagePath →] [grayscale →] resize (IsoCrop, centred) → planar pixels
-    /// scaled by 1/255. Gray images extracted as RGB repeat their value in the three channels.
-    /// </summary>
-    private static EstimatorChain<ITransformer> ImageSteps(ConvNetContext ctx, int channels, int width, int height, bool loadFiles)
+    /// <summary>Fits <paramref name="pipeline"/>, showing progress: a bar per epoch on a terminal, one line per epoch otherwise.</summary>
+    private static TransformerChain<TLast> Fit<TLast>(EstimatorChain<TLast> pipeline, ConvNetTrainer.Options options, IDataView data, CliOutput output, int epochs)
+        where TLast : class, ITransformer
     {
-        var steps = new List<IEstimator<ITransformer>>();
-        if (loadFiles)
-        {
-            steps.Add(ctx.Transforms.LoadImages(ImageColumn, null, CliData.PathColumn));
-        }
-        if (channels == 1)
-        {
-            steps.Add(ctx.Transforms.ConvertToGrayscale(ImageColumn));
-        }
-        steps.Add(ctx.Transforms.ResizeImages(ImageColumn, width, height));
-        steps.Add(ctx.Transforms.ExtractPixels(PixelsColumn, ImageColumn, channels == 1 ? ColorBits.Red : ColorBits.Rgb, scaleImage: 1f / 255));
-        var chain = new EstimatorChain<ITransformer>();
-        foreach (var step in steps)
-        {
-            chain = chain.Append(step);
-        }
-        return chain;
-    }
-
-    /// <summary>
-    /// The image folder's files, labels mapped to keys (classes sorted by name) and split per class with the seed;
-    /// the limits take seeded random subsets of each side.
-    /// </summary>
-    private static (IDataView Train, IDataView Test) SplitFolder(ConvNetContext ctx, string folder, double testFraction, int seed, int? trainLimit, int? testLimit)
-    {
-        var (paths, labels) = CliData.ImageFolder(ctx, folder);
-        var classes = labels.Distinct(StringComparer.Ordinal).Count();
-        if (classes < 2)
-        {
-            throw new CliFailureException(
-                $"--dataset folder '{Path.GetFullPath(folder)}' has {classes} class; a classifier needs at least two sub-folders of images, one per class.");
-        }
-        var all = CliData.PathsAndTextLabels(paths, labels);
-        var keyed = ctx.Transforms.Conversion.MapValueToKey(CliData.LabelColumn, keyOrdinality: KeyOrdinality.ByValue).Fit(all).Transform(all);
-        var split = ctx.Data.TrainTestSplit(InMemoryDataView.Materialize(keyed), testFraction, seed, stratificationColumnName: CliData.LabelColumn);
-        var train = split.TrainSet;
-        var test = split.TestSet;
-        if (trainLimit is int tl && tl < train.GetRowCount())
-        {
-            train = ctx.Data.TakeRows(ctx.Data.ShuffleRows(train, seed), tl);
-        }
-        if (testLimit is int el && el < test.GetRowCount())
-        {
-            test = ctx.Data.TakeRows(ctx.Data.ShuffleRows(test, seed), el);
-        }
-        if (train.GetRowCount() == 0 || test.GetRowCount() == 0)
-        {
-            throw new CliFailureException(
-                $"--dataset folder '{Path.GetFullPath(folder)}' holds {paths.Length} images: too few to split into training and test images with --test-fraction {testFraction.ToString(CultureInfo.InvariantCulture)}.");
-        }
-        return (train, test);
-    }
-
-    /// <summary>The mean and standard deviation of each channel of the planar pixel vectors.</summary>
-    private static (float[] Mean, float[] Std) ChannelStatistics(IDataView pixels, int channels)
-    {
-        var column = pixels.Schema[PixelsColumn];
-        var sum = new double[channels];
-        var squares = new double[channels];
-        long perChannel = 0;
-        using (var cursor = pixels.GetRowCursor([column]))
-        {
-            var getter = cursor.GetGetter<float[]>(column);
-            float[] values = [];
-            while (cursor.MoveNext())
-            {
-                getter(ref values);
-                int plane = values.Length / channels;
-                for (int c = 0; c < channels; c++)
-                {
-                    foreach (float v in values.AsSpan(c * plane, plane))
-                    {
-                        sum[c] += v;
-                        squares[c] += (double)v * v;
-                    }
-                }
-                perChannel += plane;
-            }
-        }
-        var mean = new float[channels];
-        var std = new float[channels];
-        for (int c = 0; c < channels; c++)
-        {
-            double m = sum[c] / Math.Max(1, perChannel);
-            double variance = Math.Max(0, squares[c] / Math.Max(1, perChannel) - m * m);
-            mean[c] = (float)m;
-            // A constant channel (e.g. blank images) keeps a unit deviation rather than dividing by zero.
-            std[c] = variance > 1e-12 ? (float)Math.Sqrt(variance) : 1f;
-        }
-        return (mean, std);
-    }
-
-    /// <summary>Fits <paramref name="estimator"/>, showing progress: a bar per epoch on a terminal, one line per epoch otherwise.</summary>
-    private static TransformerChain<ConvNetTransformer> Fit(EstimatorChain<ConvNetTransformer> estimator, IDataView data, CliOutput output, int epochs)
-    {
-        var trainer = (ConvNetTrainer)estimator.LastEstimator!;
-        var options = trainer.TrainerOptions;
         if (output.Console is not { } console)
         {
             options.MetricsCallback = r => output.Line(r.ToString());
-            return estimator.Fit(data);
+            return pipeline.Fit(data);
         }
-        TransformerChain<ConvNetTransformer>? model = null;
+        TransformerChain<TLast>? model = null;
         console.Progress()
             .AutoClear(false)
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
@@ -376,15 +321,16 @@ internal static class TrainCommand
                     task.Description = string.Create(CultureInfo.InvariantCulture,
                         $"epoch {b.Epoch}/{epochs}  loss {b.EpochLoss:F3}  acc {b.EpochAccuracy:F3}  {b.ImagesPerSecond:F0} img/s");
                 };
-                options.MetricsCallback = r =>
+                options.MetricsCallback = m =>
                 {
+                    var r = m.Epoch;
                     var task = tasks[r.Epoch - 1];
                     task.Description = string.Create(CultureInfo.InvariantCulture,
-                        $"epoch {r.Epoch}/{epochs}  loss {r.TrainLoss:F3}  acc {r.TrainAccuracy:F3}  {r.ImagesPerSecond:F0} img/s  {r.TrainTime.TotalSeconds:F1} s");
+                        $"epoch {r.Epoch}/{epochs}  loss {r.TrainLoss:F3}  acc {r.TrainAccuracy:F3}  {r.ImagesPerSecond:F0} img/s  {r.TrainTime.TotalSeconds:F1} s{(m.SkippedRows > 0 ? $"  {m.SkippedRows} rows skipped" : "")}");
                     task.Value = task.MaxValue;
                     task.StopTask();
                 };
-                model = estimator.Fit(data);
+                model = pipeline.Fit(data);
             });
         return model!;
     }
