@@ -63,6 +63,29 @@ internal static class OnnxRuntimeRunner
         }
     }
 
+    /// <summary>
+    /// Scales the last batch-norm weight of each ResNet block (<c>layerI.J.bnK.weight</c> with the largest K) to 0.2 so
+    /// that the residual sums of the deepest networks keep their logits of order one: with random running statistics,
+    /// ResNet-101/152 otherwise reach logits of 10⁵ and more, where float32 rounding alone exceeds 1e-4.
+    /// </summary>
+    public static void DampResidualBranches(Module model)
+    {
+        var last = new Dictionary<string, (int K, Tensor Weight)>();
+        foreach (var (name, t) in model.NamedParameters())
+        {
+            var m = System.Text.RegularExpressions.Regex.Match(name, @"^(layer\d+\.\d+)\.bn(\d)\.weight$");
+            int k = m.Success ? int.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture) : 0;
+            if (m.Success && (!last.TryGetValue(m.Groups[1].Value, out var seen) || seen.K < k))
+            {
+                last[m.Groups[1].Value] = (k, t);
+            }
+        }
+        foreach (var (_, weight) in last.Values)
+        {
+            weight.CopyFrom(Enumerable.Repeat(0.2f, weight.Size).ToArray());
+        }
+    }
+
     /// <summary>Gives every batch-norm buffer non-trivial running statistics (means around 0, variances in [0.5, 1.5]).</summary>
     public static void RandomizeRunningStatistics(Module model, int seed = 3)
     {
