@@ -33,7 +33,9 @@ internal static class OnnxRuntimeRunner
     /// </summary>
     public static float MaxAbsDifference(Module model, params int[] sampleShape)
     {
-        using var stream = new MemoryStream();
+        // Sized for the initializers up front: growing a stream to hundreds of megabytes (VGG) copies it many times.
+        long stateValues = model.ParameterCount() + model.NamedBuffers().Sum(b => (long)b.Value.Size);
+        using var stream = new MemoryStream((int)Math.Min(4 * stateValues + (1 << 20), Array.MaxLength));
         model.ExportOnnx(stream, [1, .. sampleShape]);
         using var input = Tensor.RandomNormal(new Shape([2, .. sampleShape]), new Random(7));
         var expected = Reference(model, input);
