@@ -29,9 +29,10 @@ internal static class OnnxRuntimeRunner
 
     /// <summary>
     /// Exports <paramref name="model"/> with an example batch of 1, runs the file with ONNX Runtime on a random batch of 2
-    /// (so the batch dimension must be dynamic) and returns the largest absolute difference from our output.
+    /// (so the batch dimension must be dynamic); returns the largest absolute difference from our output, and the
+    /// largest absolute value of our output for scale.
     /// </summary>
-    public static float MaxAbsDifference(Module model, params int[] sampleShape)
+    public static (float Difference, float Scale) MaxAbsDifference(Module model, params int[] sampleShape)
     {
         // Sized for the initializers up front: growing a stream to hundreds of megabytes (VGG) copies it many times.
         long stateValues = model.ParameterCount() + model.NamedBuffers().Sum(b => (long)b.Value.Size);
@@ -54,7 +55,7 @@ internal static class OnnxRuntimeRunner
                 float d = Math.Abs(values[i] - expected[i]);
                 max = float.IsNaN(d) ? d : Math.Max(max, d);
             }
-            return max;
+            return (max, expected.Max(Math.Abs));
         }
         finally
         {
