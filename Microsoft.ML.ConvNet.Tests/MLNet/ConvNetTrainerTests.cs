@@ -87,6 +87,55 @@ public sealed class ConvNetTrainerTests
         }
     }
 
+    public sealed class FootwearRow
+    {
+        [VectorType(1, 28, 28)]
+        public float[] Features { get; set; } = [];
+
+        public bool Label { get; set; }
+    }
+
+    public sealed class BinaryPrediction
+    {
+        public float Score { get; set; }
+
+        public float Probability { get; set; }
+
+        public bool PredictedLabel { get; set; }
+    }
+
+    [TestMethod]
+    public void BinaryFitEvaluateSaveLoadAndPredictAgree()
+    {
+        var ml = new MLContext(1);
+        string[] footwear = ["Sandal", "Sneaker", "Ankle boot"];
+        var rows = s_rows.Select(r => new FootwearRow { Features = r.Features, Label = footwear.Contains(r.Label) }).ToList();
+        var split = ml.Data.TrainTestSplit(ml.Data.LoadFromEnumerable(rows), 0.2, seed: 1);
+        var model = ml.BinaryClassification.Trainers.ConvNet(new ConvNetTrainer.Options { Architecture = "smallcnn", Epochs = 2, Device = Device.Cpu, Seed = 1 })
+            .Fit(split.TrainSet);
+        var scored = model.Transform(split.TestSet);
+        var metrics = ml.BinaryClassification.Evaluate(scored);
+        Assert.IsGreaterThan(0.8, metrics.Accuracy, $"accuracy {metrics.Accuracy}");
+
+        using var stream = new MemoryStream();
+        ml.Model.Save(model, split.TrainSet.Schema, stream);
+        stream.Position = 0;
+        var loaded = ml.Model.Load(stream, out _);
+        var loadedScored = loaded.Transform(split.TestSet);
+        var ours = ml.Data.CreateEnumerable<BinaryPrediction>(scored, reuseRowObject: false).ToList();
+        var saved = ml.Data.CreateEnumerable<BinaryPrediction>(loadedScored, reuseRowObject: false).ToList();
+        Assert.AreEqual(metrics.Accuracy, ml.BinaryClassification.Evaluate(loadedScored).Accuracy, 1e-9);
+        for (int i = 0; i < ours.Count; i++)
+        {
+            Assert.AreEqual(ours[i].Score, saved[i].Score, 1e-5, $"row {i}");
+            Assert.AreEqual(ours[i].Probability, saved[i].Probability, 1e-5, $"row {i}");
+            Assert.AreEqual(ours[i].PredictedLabel, saved[i].PredictedLabel, $"row {i}");
+        }
+        var fromLoaded = ml.Model.CreatePredictionEngine<FootwearRow, BinaryPrediction>(loaded).Predict(rows[0]);
+        var fromFitted = ml.Model.CreatePredictionEngine<FootwearRow, BinaryPrediction>(model).Predict(rows[0]);
+        Assert.AreEqual(fromFitted.Probability, fromLoaded.Probability, 1e-5);
+    }
+
     [TestMethod]
     public void CrossValidateRunsOnThePipeline()
     {

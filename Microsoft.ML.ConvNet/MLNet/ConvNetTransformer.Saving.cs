@@ -27,11 +27,18 @@ public sealed partial class ConvNetTransformer
 
     /// <summary>
     /// The equivalent chain of ML.NET's own transformers: for an image column ML.NET's <c>ResizeImages</c> (and
-    /// <c>ConvertToGrayscale</c>) and <c>ExtractPixels</c>; the network exported to ONNX (a row scorer of batch 1 that
-    /// ends in the softmax) in an <c>OnnxTransformer</c>; and, because <c>OnnxTransformer</c> gives only vector columns,
-    /// ML.NET's own classifier scorer for the scalar predicted label: a maximum-entropy (or logistic) model trained on
-    /// the K one-hot vectors, applied to the network's one-hot arg-max, so that <c>PredictedLabel</c> is ML.NET's own key
-    /// with the label's values (Boolean for binary classification). The chain scores through ONNX Runtime.
+    /// <c>ConvertToGrayscale</c>) and <c>ExtractPixels</c>; the network exported to ONNX (a row scorer of batch 1) in an
+    /// <c>OnnxTransformer</c>; and, because <c>OnnxTransformer</c> gives only vector columns, ML.NET's own classifier
+    /// scorer for the scalar columns:
+    /// <list type="bullet">
+    /// <item>multiclass: the network's softmax is <c>Score</c>; <c>PredictedLabel</c> (the label's key with its values) is
+    /// what a maximum-entropy model trained on the K one-hot vectors predicts for the network's one-hot arg-max, which
+    /// it separates exactly;</item>
+    /// <item>binary: a logistic regression (SDCA) of one feature, weight w and bias b, whose feature the network writes as
+    /// (score − b) / w, so that ML.NET's scorer gives back <c>Score</c>, <c>Probability</c> = sigmoid(Score) and
+    /// <c>PredictedLabel</c> = Score &gt; 0.</item>
+    /// </list>
+    /// The chain scores through ONNX Runtime and loads without this library.
     /// </summary>
     /// <exception cref="NotSupportedException">The model reads raw image bytes, which no ML.NET transform decodes, or the network has an op ONNX export lacks.</exception>
     public TransformerChain<ITransformer> ToMLNetTransformer()
@@ -40,7 +47,7 @@ public sealed partial class ConvNetTransformer
         bool pixelsGiven = _input.Kind == ImageColumnKind.Pixels;
         string pixels = pixelsGiven ? _input.ColumnName : _input.ColumnName + ".ConvNetPixels";
         var preprocessing = _input.SavedPreprocessing(ml, pixels);
-        const string Score = "ConvNet.Score", Probability = "ConvNet.Probability", OneHot = "ConvNet.OneHot";
+        const string Score = "ConvNet.Score", Features = "ConvNet.Features";
         int k = _output.Classes;
 
         OnnxGraph graph;
@@ -49,23 +56,27 @@ public sealed partial class ConvNetTransformer
             graph = OnnxGraph.Trace(Model, pixels, [1, _input.Channels, _input.Height, _input.Width], dynamicBatch: false);
         }
         string logits = graph.AddNode("Reshape", [graph.TracedOutput, graph.AddConstant("logits_shape", new long[] { k }, 1)]);
+        ITransformer scorer;
         string[] outputs;
         if (_task == ConvNetTask.Binary)
         {
+            var (logistic, weight, bias) = BinaryScorer(ml, Features);
             string Logit(int index) => graph.AddNode("Gather", [logits, graph.AddConstant("class_" + index, new long[] { index }, 1)], OnnxAttribute.Int("axis", 0));
             string score = graph.AddNode("Sub", [Logit(1), Logit(0)]);
-            graph.AddOutput(score, Score, OnnxElementType.Float, 1);
-            graph.AddOutput(graph.AddNode("Sigmoid", [score]), Probability, OnnxElementType.Float, 1);
-            outputs = [Score, Probability, OneHot];
+            string feature = graph.AddNode("Div", [graph.AddNode("Sub", [score, graph.AddConstant("bias", [bias])]), graph.AddConstant("weight", [weight])]);
+            graph.AddOutput(feature, Features, OnnxElementType.Float, 1);
+            scorer = logistic;
+            outputs = [Features];
         }
         else
         {
             graph.AddOutput(graph.AddNode("Softmax", [logits], OnnxAttribute.Int("axis", 0)), Score, OnnxElementType.Float, k);
-            outputs = [Score, OneHot];
+            string best = graph.AddNode("ArgMax", [logits], OnnxAttribute.Int("axis", 0), OnnxAttribute.Int("keepdims", 1));
+            string isBest = graph.AddNode("Equal", [graph.AddConstant("classes", [.. Enumerable.Range(0, k).Select(i => (long)i)], k), best]);
+            graph.AddOutput(graph.AddNode("Cast", [isBest], OnnxAttribute.Int("to", (long)OnnxElementType.Float)), Features, OnnxElementType.Float, k);
+            scorer = MulticlassScorer(ml, Features);
+            outputs = [Score, Features];
         }
-        string best = graph.AddNode("ArgMax", [logits], OnnxAttribute.Int("axis", 0), OnnxAttribute.Int("keepdims", 1));
-        string isBest = graph.AddNode("Equal", [graph.AddConstant("classes", [.. Enumerable.Range(0, k).Select(i => (long)i)], k), best]);
-        graph.AddOutput(graph.AddNode("Cast", [isBest], OnnxAttribute.Int("to", (long)OnnxElementType.Float)), OneHot, OnnxElementType.Float, k);
 
         IEstimator<ITransformer> chain = ml.Transforms.ApplyOnnxModel(outputs, [pixels], new MemoryStream(graph.ToArray()));
         if (preprocessing != null)
@@ -73,67 +84,87 @@ public sealed partial class ConvNetTransformer
             chain = preprocessing.Append(chain);
         }
         var prefix = chain.Fit(new EmptyDataView(TrainingSchema));
-        var transformers = new List<ITransformer>(prefix as IEnumerable<ITransformer> ?? [prefix]) { LabelScorer(ml, OneHot) };
+        var transformers = new List<ITransformer>(Steps(prefix)) { scorer };
 
-        var copies = new List<InputOutputColumnPair> { new(_output.ScoreColumnName, Score) };
-        if (_task == ConvNetTask.Binary)
+        // ML.NET's scorers write Score (multiclass: replaced by the network's softmax) and PredictedLabel.
+        var copies = new List<(string Output, string Input)>();
+        if (_task == ConvNetTask.Multiclass || _output.ScoreColumnName != "Score")
         {
-            copies.Add(new(ConvNetOutput.ProbabilityColumnName, Probability));
+            copies.Add((_output.ScoreColumnName, _task == ConvNetTask.Multiclass ? Score : "Score"));
         }
         if (_output.PredictedLabelColumnName != "PredictedLabel")
         {
-            copies.Add(new(_output.PredictedLabelColumnName, "PredictedLabel"));
+            copies.Add((_output.PredictedLabelColumnName, "PredictedLabel"));
         }
         var internalColumns = new List<string>(outputs);
         if (!pixelsGiven)
         {
             internalColumns.AddRange([pixels, _input.ImageColumnName]);
         }
-        var schema = transformers[^1].GetOutputSchema(prefix.GetOutputSchema(TrainingSchema));
-        var suffix = copies.Select(c => (IEstimator<ITransformer>)ml.Transforms.CopyColumns(c.OutputColumnName, c.InputColumnName))
-            .Aggregate((a, b) => a.Append(b)).Append(ml.Transforms.DropColumns([.. internalColumns])).Fit(new EmptyDataView(schema));
-        transformers.AddRange(suffix);
+        IEstimator<ITransformer> suffix = ml.Transforms.DropColumns([.. internalColumns]);
+        foreach (var (output, input) in Enumerable.Reverse(copies))
+        {
+            suffix = ml.Transforms.CopyColumns(output, input).Append(suffix);
+        }
+        var schema = scorer.GetOutputSchema(prefix.GetOutputSchema(TrainingSchema));
+        transformers.AddRange(Steps(suffix.Fit(new EmptyDataView(schema))));
         return new TransformerChain<ITransformer>([.. transformers]);
     }
 
+    /// <summary>The transformers of a fitted estimator: a chain's steps, or the one transformer.</summary>
+    private static IEnumerable<ITransformer> Steps(ITransformer fitted) => fitted as IEnumerable<ITransformer> ?? [fitted];
+
     /// <summary>
-    /// ML.NET's own classifier scorer that turns the network's one-hot arg-max (column <paramref name="oneHot"/>) into a
-    /// scalar predicted label: a model trained on the K one-hot vectors with their classes, which it separates exactly.
+    /// ML.NET's own multiclass scorer for the predicted label: a maximum-entropy model trained on the K one-hot vectors
+    /// (column <paramref name="features"/>) with their classes, which it separates exactly.
     /// </summary>
-    private ITransformer LabelScorer(MLContext ml, string oneHot)
+    private ITransformer MulticlassScorer(MLContext ml, string features)
     {
         int k = _output.Classes;
         var rows = Enumerable.Range(0, k).Select(i =>
         {
             var x = new float[k];
             x[i] = 1;
-            return new OneHotRow { OneHot = x, Name = _output.ClassNames[i], Flag = i == 1 };
-        }).ToList();
-        var definition = SchemaDefinition.Create(typeof(OneHotRow));
-        definition[nameof(OneHotRow.OneHot)].ColumnName = oneHot;
-        definition[oneHot].ColumnType = new VectorDataViewType(NumberDataViewType.Single, k);
-        var data = ml.Data.LoadFromEnumerable(rows, definition);
-        if (_task == ConvNetTask.Binary)
-        {
-            return ml.BinaryClassification.Trainers.LbfgsLogisticRegression(nameof(OneHotRow.Flag), oneHot, l1Regularization: 0, l2Regularization: 0).Fit(data);
-        }
+            return new ScorerRow { Features = x, Name = _output.ClassNames[i] };
+        });
         var keyData = ml.Data.LoadFromEnumerable(_output.ClassNames.Select(n => new KeyValueRow<string>(n)));
-        return ml.Transforms.Conversion.MapValueToKey("Label", nameof(OneHotRow.Name), keyData: keyData)
-            .Append(ml.MulticlassClassification.Trainers.LbfgsMaximumEntropy("Label", oneHot, l1Regularization: 0, l2Regularization: 0))
-            .Fit(data).LastTransformer;
+        return ml.Transforms.Conversion.MapValueToKey("Label", nameof(ScorerRow.Name), keyData: keyData)
+            .Append(ml.MulticlassClassification.Trainers.LbfgsMaximumEntropy("Label", features, l1Regularization: 0, l2Regularization: 0))
+            .Fit(ScorerRows(ml, rows, features, k)).LastTransformer;
+    }
+
+    /// <summary>
+    /// ML.NET's own binary scorer: a logistic regression of one feature (column <paramref name="features"/>), with its
+    /// weight and bias. SDCA, because ML.NET's L-BFGS returns a zero weight on so few rows.
+    /// </summary>
+    private static (ITransformer Scorer, float Weight, float Bias) BinaryScorer(MLContext ml, string features)
+    {
+        // Overlapping classes (two of three rows on each side agree with the sign), so the weight is finite and positive.
+        var rows = new[] { -1f, -1f, -1f, 1f, 1f, 1f }.Select((x, i) => new ScorerRow { Features = [x], Flag = x > 0 ? i != 5 : i == 2 });
+        var logistic = ml.BinaryClassification.Trainers.SdcaLogisticRegression(nameof(ScorerRow.Flag), features).Fit(ScorerRows(ml, rows, features, 1));
+        var linear = logistic.Model.SubModel;
+        return (logistic, linear.Weights[0], linear.Bias);
+    }
+
+    private static IDataView ScorerRows(MLContext ml, IEnumerable<ScorerRow> rows, string features, int size)
+    {
+        var definition = SchemaDefinition.Create(typeof(ScorerRow));
+        definition[nameof(ScorerRow.Features)].ColumnName = features;
+        definition[features].ColumnType = new VectorDataViewType(NumberDataViewType.Single, size);
+        return ml.Data.LoadFromEnumerable(rows, definition);
     }
 }
 
-/// <summary>One class's one-hot vector, the training rows of the predicted-label scorer.</summary>
-internal sealed class OneHotRow
+/// <summary>A training row of the scorers in the saved form.</summary>
+internal sealed class ScorerRow
 {
-    /// <summary>The one-hot vector.</summary>
-    public float[] OneHot { get; set; } = [];
+    /// <summary>The features: a one-hot vector, or the binary feature.</summary>
+    public float[] Features { get; set; } = [];
 
-    /// <summary>The class name.</summary>
+    /// <summary>The class name (multiclass).</summary>
     public string Name { get; set; } = "";
 
-    /// <summary>The class as a Boolean (binary classification).</summary>
+    /// <summary>The class (binary).</summary>
     public bool Flag { get; set; }
 }
 
