@@ -16,18 +16,22 @@ internal enum BenchMode
 
     /// <summary>ResNet-18 training and inference on a CUDA device in fp32, TF32 and bf16 (build/bench/run_gpu.sh).</summary>
     Gpu,
+
+    /// <summary>The ML.NET face: pipeline training against Trainer.Fit, in-process scoring against the saved (ONNX Runtime) model, time to the first prediction.</summary>
+    MLNet,
 }
 
 /// <summary>Command-line options; build/bench/torch_bench.py takes the same ones.</summary>
 internal sealed class BenchOptions
 {
     public const string Usage = """
-        Usage: Benchmarks [--mode throughput|memory|accuracy|gpu] [--only PREFIX[,PREFIX...]] [--steps N] [--warmup N]
+        Usage: Benchmarks [--mode throughput|memory|accuracy|gpu|mlnet] [--only PREFIX[,PREFIX...]] [--steps N] [--warmup N]
                           [--warmup-seconds S] [--epochs N] [--seed N] [--device cuda:N]
           --mode     throughput (default): sgemm/, conv3x3/, depthwise3x3/, train/, infer/ workloads
                      memory: memory/resnet18-train (peak resident memory; run it in a process of its own)
                      accuracy: accuracy/smallcnn (Fashion-MNIST, Adam 1e-3, StepLR(3, 0.1), batch 64)
           gpu: train/resnet18-224/, train/resnet18-32/, infer/... in fp32, tf32 and bf16 on --device
+                     mlnet: mlnet/ workloads, the ML.NET trainer and its saved model (--epochs: training epochs, default 2)
           --only     run only the workloads whose names start with one of the prefixes
           --steps    timed iterations of every workload (default: per workload, see docs/benchmarks.md)
           --warmup   untimed iterations before them (default: per workload)
@@ -93,6 +97,7 @@ internal sealed class BenchOptions
                         "memory" => BenchMode.Memory,
                         "accuracy" => BenchMode.Accuracy,
                         "gpu" => BenchMode.Gpu,
+                        "mlnet" => BenchMode.MLNet,
                         _ => throw new ArgumentException($"--mode must be throughput, memory, accuracy or gpu, got '{value}'."),
                     };
                     break;
