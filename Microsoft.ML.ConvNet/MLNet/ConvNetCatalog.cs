@@ -27,13 +27,7 @@ public static class ConvNetCatalog
     /// <param name="epochs">Passes over the training data.</param>
     public static ConvNetTrainer ConvNet(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
         string labelColumnName = "Label", string featureColumnName = "Features", string architecture = "resnet18", int epochs = 10)
-        => catalog.ConvNet(new ConvNetTrainer.Options
-        {
-            LabelColumnName = labelColumnName,
-            FeatureColumnName = featureColumnName,
-            Architecture = architecture,
-            Epochs = epochs,
-        });
+        => catalog.ConvNet(Options(labelColumnName, featureColumnName, architecture, epochs));
 
     /// <summary>
     /// A trainer of a two-class convolutional network classifier on a Boolean label. The output columns are the ones
@@ -54,11 +48,13 @@ public static class ConvNetCatalog
     /// <param name="epochs">Passes over the training data.</param>
     public static ConvNetTrainer ConvNet(this BinaryClassificationCatalog.BinaryClassificationTrainers catalog,
         string labelColumnName = "Label", string featureColumnName = "Features", string architecture = "resnet18", int epochs = 10)
-        => catalog.ConvNet(new ConvNetTrainer.Options
-        {
-            LabelColumnName = labelColumnName,
-            FeatureColumnName = featureColumnName,
-            Architecture = architecture,
-            Epochs = epochs,
-        });
+        => catalog.ConvNet(Options(labelColumnName, featureColumnName, architecture, epochs));
+
+    private static ConvNetTrainer.Options Options(string labelColumnName, string featureColumnName, string architecture, int epochs) => new()
+    {
+        LabelColumnName = labelColumnName,
+        FeatureColumnName = featureColumnName,
+        Architecture = architecture,
+        Epochs = epochs,
+    };
 }

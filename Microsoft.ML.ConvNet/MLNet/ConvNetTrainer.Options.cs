@@ -95,7 +95,11 @@ public sealed partial class ConvNetTrainer
         /// <summary>The learning-rate schedule, built for the trainer's optimizer and stepped after every epoch, e.g. <c>opt =&gt; new StepLR(opt, 3, 0.1f)</c> (default: constant).</summary>
         public Func<Optimizer, LearningRateScheduler>? LearningRateSchedule { get; set; }
 
-        /// <summary>Validation rows with the same columns as the training data, evaluated after every epoch.</summary>
+        /// <summary>
+        /// Validation rows, evaluated after every epoch. They need the columns the trainer sees, so pass them through the
+        /// pipeline's earlier steps fitted on the training data (e.g. <c>mapValueToKey.Fit(train).Transform(validation)</c>),
+        /// as for ML.NET's own image classification trainer.
+        /// </summary>
         public IDataView? ValidationSet { get; set; }
 
         /// <summary>Without a <see cref="ValidationSet"/>, the fraction of the training rows (drawn with <see cref="Seed"/>) held out for validation (default 0). Must be in [0, 1).</summary>

@@ -62,8 +62,14 @@ internal static class MLNetBenchmarks
         }
         double images = (double)train.Count * epochs;
         Report.Result("mlnet/train-trainer-fit", "images/s", images / lowLevel, true, new() { ["epochs"] = epochs, ["images"] = train.Count });
-        Report.Result("mlnet/train-pipeline", "images/s", images / pipeline, true,
-            new() { ["epochs"] = epochs, ["images"] = train.Count, ["pipelineOverTrainerFit"] = Math.Round(pipeline / lowLevel, 3) });
+        // What the pipeline adds to training itself: fitting MapValueToKey and reading the rows into batches.
+        var history = ((TransformerChain<ConvNetTransformer>)model).LastTransformer.TrainingHistory!;
+        double adapter = pipeline - history.Elapsed.TotalSeconds;
+        Report.Result("mlnet/train-pipeline", "images/s", images / pipeline, true, new()
+        {
+            ["epochs"] = epochs, ["images"] = train.Count, ["pipelineOverTrainerFit"] = Math.Round(pipeline / lowLevel, 3),
+            ["adapterSeconds"] = Math.Round(adapter, 3), ["adapterShareOfFit"] = Math.Round(adapter / pipeline, 3),
+        });
 
         string zip = Path.Combine(Path.GetTempPath(), $"convnet-bench-{Environment.ProcessId}.zip");
         try
@@ -103,14 +109,14 @@ internal static class MLNetBenchmarks
     private static void CompareScoring(MLContext ml, string name, ITransformer fitted, ITransformer loaded, IDataView data, IReadOnlyList<FashionRow> rows)
     {
         long count = data.GetRowCount() ?? 0;
-        double ours = Time(() => ReadScores(ml, fitted.Transform(data)));
-        double onnx = Time(() => ReadScores(ml, loaded.Transform(data)));
+        double ours = Best(() => ReadScores(ml, fitted.Transform(data)));
+        double onnx = Best(() => ReadScores(ml, loaded.Transform(data)));
         Report.Result($"mlnet/score-transform/{name}/in-process", "images/s", count / ours, true);
         Report.Result($"mlnet/score-transform/{name}/saved-onnxruntime", "images/s", count / onnx, true, new() { ["inProcessOverOnnx"] = Math.Round(onnx / ours, 3) });
 
         int n = Math.Min(EngineRows, rows.Count);
-        double oursRow = Time(() => PredictEach(ml, fitted, rows, n));
-        double onnxRow = Time(() => PredictEach(ml, loaded, rows, n));
+        double oursRow = Best(() => PredictEach(ml, fitted, rows, n));
+        double onnxRow = Best(() => PredictEach(ml, loaded, rows, n));
         Report.Result($"mlnet/score-engine/{name}/in-process", "images/s", n / oursRow, true);
         Report.Result($"mlnet/score-engine/{name}/saved-onnxruntime", "images/s", n / onnxRow, true, new() { ["inProcessOverOnnx"] = Math.Round(onnxRow / oursRow, 3) });
     }
@@ -165,8 +171,8 @@ internal static class MLNetBenchmarks
             ml.Model.Save(model, data.Schema, zip);
             Report.Result("mlnet/resnet18-zip-size", "MB", new FileInfo(zip).Length / 1e6, false);
             var loaded = ml.Model.Load(zip, out _);
-            double ours = Time(() => PredictEach(ml, model, rows, rows.Count));
-            double onnx = Time(() => PredictEach(ml, loaded, rows, rows.Count));
+            double ours = Best(() => PredictEach(ml, model, rows, rows.Count));
+            double onnx = Best(() => PredictEach(ml, loaded, rows, rows.Count));
             Report.Result("mlnet/score-engine/resnet18/in-process", "images/s", rows.Count / ours, true);
             Report.Result("mlnet/score-engine/resnet18/saved-onnxruntime", "images/s", rows.Count / onnx, true, new() { ["inProcessOverOnnx"] = Math.Round(onnx / ours, 3) });
 
@@ -211,6 +217,9 @@ internal static class MLNetBenchmarks
         Console.WriteLine(watch.Elapsed.TotalMilliseconds.ToString("F1", System.Globalization.CultureInfo.InvariantCulture));
         return 0;
     }
+
+    /// <summary>The better of two timed runs (the first also warms the scoring code up).</summary>
+    private static double Best(Action action) => Math.Min(Time(action), Time(action));
 
     private static double Time(Action action)
     {

@@ -16,7 +16,7 @@ internal sealed class SampleOptions
           --lr X                   Adam learning rate (default 0.001)
           --seed N                 seed of initialisation, shuffling and dropout (default 1)
           --data-dir PATH          folder with the four Fashion-MNIST .gz files (default: searched, see below)
-          --output PATH            model file (default artifacts/fashion-mnist-<arch>.bin)
+          --output PATH            ML.NET model zip (default artifacts/fashion-mnist-<arch>.zip)
           --train-limit N          train on the first N training images only (quick runs)
           --test-limit N           test on the first N test images only
           --min-accuracy X         exit with code 3 when the test accuracy is below X (e.g. 0.91)
@@ -52,8 +52,8 @@ internal sealed class SampleOptions
 
     public bool Help { get; private set; }
 
-    /// <summary>The model file: <see cref="Output"/> or artifacts/fashion-mnist-&lt;arch&gt;.bin.</summary>
-    public string OutputPath => Output ?? Path.Combine("artifacts", $"fashion-mnist-{Arch}.bin");
+    /// <summary>The ML.NET model file: <see cref="Output"/> or artifacts/fashion-mnist-&lt;arch&gt;.zip.</summary>
+    public string OutputPath => Output ?? Path.Combine("artifacts", $"fashion-mnist-{Arch}.zip");
 
     /// <summary>Parses <c>--name value</c> and <c>--name=value</c> arguments.</summary>
     /// <exception cref="ArgumentException">An unknown option, a missing or malformed value.</exception>
