@@ -299,6 +299,26 @@ public abstract class Module : IDisposable
         LoadStateDict(values, shapes, strict);
     }
 
+    /// <summary>
+    /// Writes the state dictionary to a safetensors file atomically (temporary file, then rename), under torchvision's
+    /// names, so PyTorch loads it with <c>safetensors.torch.load_file</c> (see <see cref="Safetensors"/>).
+    /// </summary>
+    public void SaveSafetensors(string path) => Safetensors.Save(this, path);
+
+    /// <summary>Writes the state dictionary to <paramref name="stream"/> in the safetensors format.</summary>
+    public void SaveSafetensors(Stream stream) => Safetensors.Save(this, stream);
+
+    /// <summary>
+    /// Loads a safetensors file (such as a torchvision checkpoint converted by PyTorch users) into this module by name.
+    /// With <paramref name="strict"/>, missing keys, unexpected keys and shape mismatches are an error that lists them
+    /// all and changes nothing; without, the matching entries are loaded and the rest reported in the result.
+    /// </summary>
+    public StateDictLoadResult LoadSafetensors(string path, bool strict = true) => Safetensors.Load(this, path, strict);
+
+    /// <summary>Loads a safetensors file from <paramref name="stream"/> into this module (see <see cref="LoadSafetensors(string, bool)"/>).</summary>
+    public StateDictLoadResult LoadSafetensors(Stream stream, bool strict = true, string source = "stream")
+        => Safetensors.Load(this, stream, strict, source);
+
     /// <summary>Releases parameters, buffers and children.</summary>
     public void Dispose()
     {
