@@ -220,7 +220,10 @@ public static class Safetensors
         var values = new Dictionary<string, float[]>(StringComparer.Ordinal);
         foreach (var (entry, data) in file.ReadData(e => own.ContainsKey(e.Name) && !skipped.Contains(e.Name)))
         {
-            values[entry.Name] = data!;
+            if (data != null)
+            {
+                values[entry.Name] = data;
+            }
         }
         var loaded = new List<string>();
         foreach (var (name, tensor) in own)
