@@ -179,18 +179,23 @@ internal sealed record OnnxStep(OnnxNodeData Node, OnnxKernel Kernel, OnnxLayer?
 internal delegate object?[] OnnxKernel(OnnxRunContext run, object?[] inputs);
 
 /// <summary>What a kernel may ask of the running module.</summary>
-internal sealed class OnnxRunContext(OnnxGraphModule module)
+internal sealed class OnnxRunContext(OnnxGraphModule? module)
 {
-    public bool Training => module.IsTraining;
+    /// <summary>The context of constant folding at load time: host values only, no module yet.</summary>
+    public static OnnxRunContext Folding { get; } = new(null);
 
-    public Random Random => module.Random;
+    private OnnxGraphModule Module => module ?? throw new InvalidOperationException("a node folded at load time needs a tensor.");
+
+    public bool Training => Module.IsTraining;
+
+    public Random Random => Module.Random;
 
     /// <summary>A value as a tensor (host constants become device tensors; load-time ones are cached).</summary>
     public Tensor ToTensor(object? value) => value switch
     {
         Tensor t => t,
-        HostTensor { IsLoadConstant: true } h => module.DeviceConstant(h),
-        HostTensor h => Tensor.FromArray(h.AsFloats(), new Shape(h.IntDims()), module.Device),
+        HostTensor { IsLoadConstant: true } h => Module.DeviceConstant(h),
+        HostTensor h => Tensor.FromArray(h.AsFloats(), new Shape(h.IntDims()), Module.Device),
         _ => throw new ArgumentException("a required input is missing."),
     };
 }

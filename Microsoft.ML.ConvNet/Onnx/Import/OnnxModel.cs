@@ -121,7 +121,6 @@ internal sealed class OnnxImporter(OnnxModelData model, string source)
 
         // Constant folding: nodes whose inputs are all constants (not weights) and that have a host form.
         var steps = new List<(OnnxNodeData Node, CompiledOperator Op)>();
-        var context = new OnnxRunContext(null!);
         foreach (var (node, op) in compiled)
         {
             bool foldable = op.HostCapable && node.Inputs.All(i => i.Length == 0 || (_constants.ContainsKey(i) && !weightUses.ContainsKey(i)));
@@ -133,7 +132,7 @@ internal sealed class OnnxImporter(OnnxModelData model, string source)
             object?[] results;
             try
             {
-                results = op.Kernel(context, [.. node.Inputs.Select(i => i.Length == 0 ? null : (object)_constants[i])]);
+                results = op.Kernel(OnnxRunContext.Folding, [.. node.Inputs.Select(i => i.Length == 0 ? null : (object)_constants[i])]);
             }
             catch (Exception e) when (e is ArgumentException or InvalidOperationException or DivideByZeroException or IndexOutOfRangeException)
             {

@@ -817,9 +817,10 @@ internal static class OnnxOperators
     }
 
     /// <summary>The spatial rank from kernel_shape, or 2 (1-D convolutions and pools are run as 2-D with a height of 1).</summary>
-    private static int SpatialRank(long[]? kernelShape, Func<string, NotSupportedException> unsupported)
+    private static int SpatialRank(OnnxNodeAttributes a, long[]? kernelShape, Func<string, NotSupportedException> unsupported)
     {
-        int spatial = kernelShape?.Length ?? 2;
+        int spatial = kernelShape?.Length ?? (a.Has("strides") ? a.Ints("strides")!.Length
+            : a.Has("dilations") ? a.Ints("dilations")!.Length : a.Has("pads") ? a.Ints("pads")!.Length / 2 : 2);
         if (spatial is not (1 or 2))
         {
             throw unsupported($"{spatial}-D kernels (only 1-D and 2-D)");
@@ -836,7 +837,7 @@ internal static class OnnxOperators
     {
         string autoPad = AutoPad(a, unsupported);
         var kernelShape = a.Ints("kernel_shape");
-        int spatial = SpatialRank(kernelShape, unsupported);
+        int spatial = SpatialRank(a, kernelShape, unsupported);
         var strides = Lift(Pair(a.Ints("strides"), spatial, 1, "strides", unsupported), 1);
         var dilations = Lift(Pair(a.Ints("dilations"), spatial, 1, "dilations", unsupported), 1);
         var pads = a.Ints("pads");
@@ -874,7 +875,7 @@ internal static class OnnxOperators
     {
         string autoPad = AutoPad(a, unsupported);
         var kernelShape = a.Ints("kernel_shape");
-        int spatial = SpatialRank(kernelShape, unsupported);
+        int spatial = SpatialRank(a, kernelShape, unsupported);
         if (spatial != 2)
         {
             throw unsupported("1-D transposed convolutions");
@@ -935,7 +936,7 @@ internal static class OnnxOperators
         string name = max ? "MaxPool" : "AveragePool";
         string autoPad = AutoPad(a, unsupported);
         var kernelShape = a.Ints("kernel_shape") ?? throw unsupported("a pool without kernel_shape");
-        int spatial = SpatialRank(kernelShape, unsupported);
+        int spatial = SpatialRank(a, kernelShape, unsupported);
         var kernel = Lift(kernelShape, 1);
         var strides = Lift(Pair(a.Ints("strides"), spatial, 1, "strides", unsupported), 1);
         var dilations = Lift(Pair(a.Ints("dilations"), spatial, 1, "dilations", unsupported), 1);
