@@ -21,6 +21,24 @@ internal static class HostOps
 
     public static long Size(long[] dims) => dims.Aggregate(1L, (a, d) => a * d);
 
+    /// <summary>The largest host value computed here, in elements (shape arithmetic needs few).</summary>
+    private const long MaxElements = 1 << 26;
+
+    /// <summary>Refuses a result of more than <see cref="MaxElements"/> values (or a negative dimension) before allocating it.</summary>
+    public static long CheckedSize(long[] dims, string what)
+    {
+        long n = 1;
+        foreach (long d in dims)
+        {
+            if (d < 0 || (d > 0 && n > MaxElements / d))
+            {
+                throw new ArgumentException($"{what}: a constant of shape [{string.Join(", ", dims)}] is too large to compute on the host.");
+            }
+            n *= d;
+        }
+        return n;
+    }
+
     public static int Axis(long axis, int rank, string what)
     {
         long a = axis < 0 ? axis + rank : axis;
@@ -52,7 +70,7 @@ internal static class HostOps
     /// <summary>For each element of <paramref name="outDims"/>, the index of the element of <paramref name="dims"/> that broadcasts to it.</summary>
     public static int[] BroadcastIndex(long[] dims, long[] outDims)
     {
-        long n = Size(outDims);
+        long n = CheckedSize(outDims, "Broadcast");
         var index = new int[n];
         var inStrides = Strides(dims);
         var outStrides = Strides(outDims);
@@ -133,6 +151,7 @@ internal static class HostOps
         long outer = Size(data.Dims[..axis]);
         long inner = Size(data.Dims[(axis + 1)..]);
         long[] dims = [.. data.Dims[..axis], .. indices.Dims, .. data.Dims[(axis + 1)..]];
+        CheckedSize(dims, "Gather");
         var pick = new List<int>();
         for (long o = 0; o < outer; o++)
         {
@@ -153,6 +172,7 @@ internal static class HostOps
         int axis = Axis(axisAttr, rank, "Concat");
         var dims = (long[])parts[0].Dims.Clone();
         dims[axis] = parts.Sum(p => p.Dims.Length == rank ? p.Dims[axis] : throw new ArgumentException("Concat: inputs differ in rank."));
+        CheckedSize(dims, "Concat");
         long outer = Size(dims[..axis]);
         bool f = parts.Any(p => p.IsFloat);
         var fl = new List<float>();
@@ -196,7 +216,7 @@ internal static class HostOps
         }
         var inStrides = Strides(data.Dims);
         var outStrides = Strides(count);
-        long n = Size(count);
+        long n = CheckedSize(count, "Slice");
         var pick = new int[n];
         for (long i = 0; i < n; i++)
         {

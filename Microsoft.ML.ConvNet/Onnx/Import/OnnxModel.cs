@@ -134,7 +134,7 @@ internal sealed class OnnxImporter(OnnxModelData model, string source)
             {
                 results = op.Kernel(OnnxRunContext.Folding, [.. node.Inputs.Select(i => i.Length == 0 ? null : (object)_constants[i])]);
             }
-            catch (Exception e) when (e is ArgumentException or InvalidOperationException or DivideByZeroException or IndexOutOfRangeException)
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException or NotSupportedException or DivideByZeroException or IndexOutOfRangeException or OverflowException)
             {
                 throw Bad($"node '{node.Name}' ({node.OpType}) fails on its constant inputs: {e.Message}", e);
             }

@@ -573,11 +573,7 @@ internal static class OnnxOperators
                 return Host((run, v) =>
                 {
                     long[] dims = Host(v, 0, "shape").AsLongs();
-                    long n = HostOps.Size(dims);
-                    if (dims.Any(d => d < 0) || n > int.MaxValue / 8)
-                    {
-                        throw new ArgumentException($"ConstantOfShape: invalid shape [{string.Join(", ", dims)}].");
-                    }
+                    long n = HostOps.CheckedSize(dims, "ConstantOfShape");
                     if (fill == null || fill.IsFloat)
                     {
                         var f = new float[n];
@@ -629,6 +625,10 @@ internal static class OnnxOperators
 
     private static HostTensor HostTranspose(HostTensor h, int[] perm)
     {
+        if (perm.Length != h.Dims.Length || perm.Any(p => p < 0 || p >= perm.Length) || perm.Distinct().Count() != perm.Length)
+        {
+            throw new ArgumentException($"Transpose: [{string.Join(", ", perm)}] is not a permutation of {h.Dims.Length} axes.");
+        }
         var dims = perm.Select(p => h.Dims[p]).ToArray();
         var inStrides = HostOps.Strides(h.Dims);
         var outStrides = HostOps.Strides(dims);

@@ -355,7 +355,7 @@ internal sealed class OnnxProtoReader
         var floats = new List<float>();
         var ints = new List<long>();
         var doubles = new List<double>();
-        ByteString? raw = null;
+        ReadOnlyMemory<byte>? raw = null;
         bool external = false;
         uint tag;
         while ((tag = r.Input.ReadTag()) != 0)
@@ -370,7 +370,7 @@ internal sealed class OnnxProtoReader
                 case 5 or 7 or 11 when IsVarint(tag): ints.Add(r.Input.ReadInt64()); break;
                 case 5 or 7 or 11 when IsDelimited(tag): ReadPacked(Nested(r), ints, i => i.ReadInt64()); break;
                 case 8 when IsDelimited(tag): t.Name = r.Input.ReadString(); break;
-                case 9 when IsDelimited(tag): raw = r.Input.ReadBytes(); break;
+                case 9 when IsDelimited(tag): raw = Payload(r); break;
                 case 10 when WireFormat.GetTagWireType(tag) == WireFormat.WireType.Fixed64: doubles.Add(r.Input.ReadDouble()); break;
                 case 10 when IsDelimited(tag): ReadPacked(Nested(r), doubles, i => i.ReadDouble()); break;
                 case 13 when IsDelimited(tag): external = true; r.Input.SkipLastField(); break;
@@ -402,9 +402,9 @@ internal sealed class OnnxProtoReader
             case 1: // FLOAT
                 if (raw != null)
                 {
-                    CheckBytes(what, raw.Length, n, 4);
+                    CheckBytes(what, raw.Value.Length, n, 4);
                     var f = new float[n];
-                    raw.Span.CopyTo(MemoryMarshal.AsBytes(f.AsSpan()));
+                    raw.Value.Span.CopyTo(MemoryMarshal.AsBytes(f.AsSpan()));
                     if (!BitConverter.IsLittleEndian)
                     {
                         throw Bad("reading raw tensor data needs a little-endian machine");
@@ -420,11 +420,11 @@ internal sealed class OnnxProtoReader
             case 11: // DOUBLE
                 if (raw != null)
                 {
-                    CheckBytes(what, raw.Length, n, 8);
+                    CheckBytes(what, raw.Value.Length, n, 8);
                     var f = new float[n];
                     for (int i = 0; i < n; i++)
                     {
-                        f[i] = (float)BinaryPrimitives.ReadDoubleLittleEndian(raw.Span.Slice(8 * i, 8));
+                        f[i] = (float)BinaryPrimitives.ReadDoubleLittleEndian(raw.Value.Span.Slice(8 * i, 8));
                     }
                     t.Floats = f;
                 }
@@ -438,9 +438,9 @@ internal sealed class OnnxProtoReader
                 int size = t.DataType switch { 2 or 3 or 9 => 1, 4 or 5 => 2, 6 or 12 => 4, _ => 8 };
                 if (raw != null)
                 {
-                    CheckBytes(what, raw.Length, n, size);
+                    CheckBytes(what, raw.Value.Length, n, size);
                     var v = new long[n];
-                    var span = raw.Span;
+                    var span = raw.Value.Span;
                     for (int i = 0; i < n; i++)
                     {
                         v[i] = t.DataType switch
@@ -467,6 +467,21 @@ internal sealed class OnnxProtoReader
                 break;
         }
         return t;
+    }
+
+    /// <summary>The bytes of the length-delimited field whose tag was just read, in place (no copy).</summary>
+    private ReadOnlyMemory<byte> Payload(Region r)
+    {
+        int start = r.Offset;
+        r.Input.SkipLastField();
+        int end = r.Offset;
+        int header = start;
+        while (header < end && (_bytes[header] & 0x80) != 0)
+        {
+            header++;
+        }
+        header++;
+        return new ReadOnlyMemory<byte>(_bytes, header, Math.Max(0, end - header));
     }
 
     private void CheckBytes(string what, int bytes, int count, int size)
