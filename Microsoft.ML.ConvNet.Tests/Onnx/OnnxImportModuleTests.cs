@@ -3,6 +3,7 @@ using Microsoft.ML.ConvNet.Layers;
 using Microsoft.ML.ConvNet.Models;
 using Microsoft.ML.ConvNet.Onnx;
 using Microsoft.ML.ConvNet.Tensors;
+using Microsoft.ML.ConvNet.Tests.Infrastructure;
 
 namespace Microsoft.ML.ConvNet.Tests.Onnx;
 
@@ -91,5 +92,33 @@ public sealed class OnnxImportModuleTests
         var eval2 = OnnxRuntimeRunner.Reference(model, input);
         CollectionAssert.AreEqual(eval1, eval2, "dropout is the identity in evaluation mode");
         Assert.AreEqual(Device.Cpu, model.To(Device.Cpu).Device);
+    }
+
+    [TestMethod]
+    [DataRow("activations")]
+    [DataRow("pad_input")]
+    [DataRow("conv_asymmetric_pads")]
+    [DataRow("conv_transpose_asymmetric")]
+    [DataRow("pools_same_exclude_pad")]
+    [DataRow("norms_dropout")]
+    public void OnnxImport_ImportedGraph_GradientsMatchFiniteDifferences(string fixture)
+    {
+        using var model = OnnxModel.Load(OnnxImportOperatorTests.FixturePath(fixture));
+        model.Eval();
+        var dims = model.InputDims.Select(d => d < 0 ? 2 : (int)d).ToArray();
+        var x = GradCheck.Leaf(new Random(9), dims);
+        GradCheck.Check(inputs => model.Forward(inputs[0]), [x], eps: 1e-3);
+    }
+
+    [TestMethod]
+    public void OnnxImport_Erf_MatchesReferenceValues()
+    {
+        // erf from Abramowitz and Stegun's tables.
+        double[] x = [-2.0, -0.5, 0.0, 0.1, 0.5, 1.0, 1.5, 3.0];
+        double[] erf = [-0.995322265, -0.520499878, 0.0, 0.112462916, 0.520499878, 0.842700793, 0.966105146, 0.999977910];
+        for (int i = 0; i < x.Length; i++)
+        {
+            Assert.AreEqual(erf[i], Microsoft.ML.ConvNet.Autograd.Functions.ErfFunction.Erf(x[i]), 2e-7, $"erf({x[i]})");
+        }
     }
 }

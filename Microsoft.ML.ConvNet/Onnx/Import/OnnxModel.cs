@@ -266,21 +266,33 @@ internal sealed class OnnxImporter(OnnxModelData model, string source)
     private void CheckDataFlow(string inputName, string outputName, List<OnnxStep> steps)
     {
         var available = new HashSet<string>(_constants.Keys, StringComparer.Ordinal) { inputName };
+        var skipped = new Dictionary<string, OnnxNodeData>(StringComparer.Ordinal);
+        void Need(string value, string reader)
+        {
+            if (available.Contains(value))
+            {
+                return;
+            }
+            if (skipped.TryGetValue(value, out var producer))
+            {
+                throw new NotSupportedException($"ONNX model '{source}': operator {producer.OpType} (node '{producer.Name}', opset {_opset}) is not supported: its output '{value}', read by {reader}, is one the importer does not compute.");
+            }
+            throw Bad($"{reader} reads '{value}', which no node computes");
+        }
         foreach (var step in steps)
         {
-            foreach (var i in step.Node.Inputs)
+            foreach (var i in step.Node.Inputs.Where(i => i.Length > 0))
             {
-                if (i.Length > 0 && !available.Contains(i))
-                {
-                    throw Bad($"node '{step.Node.Name}' ({step.Node.OpType}) reads '{i}', which is not computed (an unsupported output of an earlier node?)");
-                }
+                Need(i, $"node '{step.Node.Name}' ({step.Node.OpType})");
             }
-            available.UnionWith(step.Node.Outputs.Take(OnnxOperators.OutputCount(step.Node)));
+            int computed = OnnxOperators.OutputCount(step.Node);
+            available.UnionWith(step.Node.Outputs.Take(computed));
+            foreach (var o in step.Node.Outputs.Skip(computed).Where(o => o.Length > 0))
+            {
+                skipped[o] = step.Node;
+            }
         }
-        if (!available.Contains(outputName))
-        {
-            throw Bad($"the graph output '{outputName}' is not produced by any node");
-        }
+        Need(outputName, "the graph output");
     }
 
     /// <summary>
