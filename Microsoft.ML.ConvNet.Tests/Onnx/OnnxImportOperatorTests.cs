@@ -81,3 +81,43 @@ public sealed class OnnxImportOperatorTests
         Assert.AreEqual(16L, model.ParameterCount());
     }
 }
+
+/// <summary>The graph shape of the trainer's saved form (softmax scores, then ArgMax, Equal and Cast) imports too.</summary>
+[TestClass]
+public sealed class OnnxImportSavedFormTests
+{
+    [TestMethod]
+    public void OnnxImport_TrainerSavedFormGraph_ScoresLikeOnnxRuntime()
+    {
+        using var net = new Microsoft.ML.ConvNet.Layers.Sequential(
+            new Microsoft.ML.ConvNet.Layers.Conv2d(3, 4, 3),
+            new Microsoft.ML.ConvNet.Layers.Flatten(),
+            new Microsoft.ML.ConvNet.Layers.Linear(4 * 6 * 6, 5));
+        var graph = OnnxGraph.Trace(net, "pixels", [1, 3, 8, 8], dynamicBatch: false);
+        string logits = graph.AddNode("Reshape", [graph.TracedOutput, graph.AddConstant("logits_shape", new long[] { 5 }, 1)]);
+        graph.AddOutput(graph.AddNode("Softmax", [logits], OnnxAttribute.Int("axis", 0)), "Score", OnnxElementType.Float, 5);
+        string best = graph.AddNode("ArgMax", [logits], OnnxAttribute.Int("axis", 0), OnnxAttribute.Int("keepdims", 1));
+        string isBest = graph.AddNode("Equal", [graph.AddConstant("classes", [0L, 1, 2, 3, 4], 5), best]);
+        graph.AddOutput(graph.AddNode("Cast", [isBest], OnnxAttribute.Int("to", (long)OnnxElementType.Float)), "Features", OnnxElementType.Float, 5);
+        var bytes = graph.ToArray();
+
+        using var model = OnnxModel.Load(new MemoryStream(bytes), "saved.onnx");
+        Assert.AreEqual("Score", model.OutputName);
+        using var input = Tensor.RandomNormal(new Shape(1, 3, 8, 8), new Random(8));
+        var ours = OnnxRuntimeRunner.Reference(model, input);
+        using var session = new InferenceSession(bytes);
+        var outputs = OnnxRuntimeRunner.Run(session, "pixels", input);
+        try
+        {
+            float diff = OnnxImportAssert.MaxAbsDifference(outputs["Score"].GetTensorDataAsSpan<float>(), ours);
+            Assert.IsTrue(diff <= 1e-5f, $"scores differ by {diff:E3}");
+        }
+        finally
+        {
+            foreach (var o in outputs.Values)
+            {
+                o.Dispose();
+            }
+        }
+    }
+}

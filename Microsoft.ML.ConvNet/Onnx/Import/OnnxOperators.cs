@@ -163,9 +163,40 @@ internal static class OnnxOperators
                     : [Binary(op, run, v[0], v[1])]);
             }
             case "Equal":
-                return Host((run, v) => v[0] is HostTensor ha && v[1] is HostTensor hb
-                    ? [HostOps.Binary("Equal", ha, hb)]
-                    : throw new ArgumentException("Equal runs only on constants and shapes here."));
+                // A comparison has no gradient: tensor operands are read to the host (the trainer's saved form compares
+                // class indices with an ArgMax).
+                return Host((run, v) => [HostOps.Binary("Equal", ToHost(v[0]), ToHost(v[1]))]);
+            case "ArgMax":
+            {
+                long axisAttr = a.Int("axis", 0);
+                bool keep = a.Int("keepdims", 1) != 0;
+                if (opset >= 12 && a.Int("select_last_index", 0) != 0)
+                {
+                    throw unsupported("select_last_index=1");
+                }
+                return Host((run, v) =>
+                {
+                    var h = ToHost(v[0]);
+                    int axis = HostOps.Axis(axisAttr, h.Dims.Length, "ArgMax");
+                    var dims = keep ? h.Dims.Select((d, i) => i == axis ? 1 : d).ToArray() : h.Dims.Where((_, i) => i != axis).ToArray();
+                    var values = h.AsFloats();
+                    long inner = HostOps.Size(h.Dims[(axis + 1)..]), n = h.Dims[axis];
+                    var result = new long[HostOps.Size(dims)];
+                    for (long o = 0; o < result.Length; o++)
+                    {
+                        long outer = o / inner, k = o % inner, best = 0;
+                        for (long i = 1; i < n; i++)
+                        {
+                            if (values[(outer * n + i) * inner + k] > values[(outer * n + best) * inner + k])
+                            {
+                                best = i;
+                            }
+                        }
+                        result[o] = best;
+                    }
+                    return [new HostTensor(dims, result)];
+                });
+            }
             case "PRelu":
                 return new(Tensors((run, v) =>
                 {
@@ -596,6 +627,14 @@ internal static class OnnxOperators
 
     private static float Scalar(object?[] v, int index, float fallback)
         => index < v.Length && v[index] != null ? Host(v, index, "scalar").AsFloats() is { Length: 1 } f ? f[0] : throw new ArgumentException("expected a scalar.") : fallback;
+
+    /// <summary>A value on the host (a tensor's values are read; they carry no gradient from here on).</summary>
+    private static HostTensor ToHost(object? v) => v switch
+    {
+        HostTensor h => h,
+        Tensor t => new HostTensor(t.Shape.ToArray().Select(d => (long)d).ToArray(), t.ToArray()),
+        _ => throw new ArgumentException("a required input is missing."),
+    };
 
     private static long[] Dims(object? v) => v switch
     {
