@@ -63,10 +63,16 @@ public abstract class Module : IDisposable
     /// <summary>True in training mode (dropout active, batch statistics used); the default.</summary>
     public bool IsTraining { get; private set; } = true;
 
-    /// <summary>Sets training mode on this module and all its children.</summary>
+    /// <summary>
+    /// Keeps this module in evaluation mode whatever <see cref="Train"/> asks (its children still follow): a frozen
+    /// batch norm of a fine-tuned network keeps using, and no longer updates, its pretrained running statistics.
+    /// </summary>
+    public bool KeepsEvaluationMode { get; set; }
+
+    /// <summary>Sets training mode on this module and all its children (a module that <see cref="KeepsEvaluationMode"/> stays in evaluation mode).</summary>
     public Module Train(bool training = true)
     {
-        IsTraining = training;
+        IsTraining = training && !KeepsEvaluationMode;
         foreach (var c in _children)
         {
             c.Value.Train(training);

@@ -50,6 +50,20 @@ public static class ConvNetCatalog
         string labelColumnName = "Label", string featureColumnName = "Features", string architecture = "resnet18", int epochs = 10)
         => catalog.ConvNet(Options(labelColumnName, featureColumnName, architecture, epochs));
 
+    /// <summary>
+    /// A pretrained network's features of each image (<see cref="ConvNetFeaturizer"/>): the first transfer-learning
+    /// scenario done the ML.NET way, followed by one of ML.NET's own trainers.
+    /// </summary>
+    /// <param name="catalog">The transforms catalog.</param>
+    /// <param name="outputColumnName">The feature column written, a vector of Single.</param>
+    /// <param name="inputColumnName">The image column: an <c>MLImage</c>, raw bytes or a pixel vector.</param>
+    /// <param name="model">The network, e.g. <see cref="PretrainedModel.ResNet18ImageNet"/> or an ONNX file.</param>
+    public static ConvNetFeaturizerEstimator ConvNetFeaturize(this TransformsCatalog catalog, string outputColumnName, string inputColumnName, PretrainedModel model)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return new ConvNetFeaturizerEstimator(outputColumnName, inputColumnName, model);
+    }
+
     private static ConvNetTrainer.Options Options(string labelColumnName, string featureColumnName, string architecture, int epochs) => new()
     {
         LabelColumnName = labelColumnName,

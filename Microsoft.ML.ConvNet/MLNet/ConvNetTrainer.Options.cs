@@ -58,6 +58,22 @@ public sealed partial class ConvNetTrainer
         /// </summary>
         public Func<int, int, Module>? ModelFactory { get; set; }
 
+        /// <summary>
+        /// A pretrained network to start from (transfer learning): weights for <see cref="Architecture"/>, an ONNX network,
+        /// or <see cref="PretrainedModel.ResNet18ImageNet"/>. Its classifier is replaced by a new head for the label's
+        /// classes; <see cref="FineTune"/> says which layers train. Null (default): the network starts from random weights.
+        /// </summary>
+        public PretrainedModel? Pretrained { get; set; }
+
+        /// <summary>Which layers of the <see cref="Pretrained"/> network train (default <see cref="FineTuning.All"/>); the new head always does.</summary>
+        public FineTuning FineTune { get; set; } = FineTuning.All;
+
+        /// <summary>
+        /// The learning rate of the pretrained layers that train (default: <see cref="LearningRate"/>, which the new head
+        /// uses), e.g. a tenth of the head's so that fine-tuning does not undo what was learnt.
+        /// </summary>
+        public float? BodyLearningRate { get; set; }
+
         /// <summary>Uses the zoo's small-input stem (3×3 stride-1 first convolution, no initial pooling) for 28–64 px images.</summary>
         public bool SmallInput { get; set; }
 

@@ -44,10 +44,11 @@ public sealed partial class ConvNetTrainer : IEstimator<ConvNetTransformer>
         {
             throw new ArgumentException($"ConvNetTrainer: unknown Architecture '{o.Architecture}'. Known: {string.Join(", ", ModelZoo.Names)}; or set Options.ModelFactory.", "options");
         }
-        if (o.Epochs < 0 || o.BatchSize < 1 || !(o.LearningRate > 0) || !(o.ValidationSetFraction >= 0 && o.ValidationSetFraction < 1))
+        ArgumentNullException.ThrowIfNull(o.FineTune, "options.FineTune");
+        if (o.Epochs < 0 || o.BatchSize < 1 || !(o.LearningRate > 0) || !(o.BodyLearningRate is null or > 0) || !(o.ValidationSetFraction >= 0 && o.ValidationSetFraction < 1))
         {
             throw new ArgumentOutOfRangeException("options",
-                $"ConvNetTrainer: needs Epochs >= 0, BatchSize >= 1, LearningRate > 0 and ValidationSetFraction in [0, 1); got {o.Epochs}, {o.BatchSize}, {o.LearningRate}, {o.ValidationSetFraction}.");
+                $"ConvNetTrainer: needs Epochs >= 0, BatchSize >= 1, LearningRate and BodyLearningRate > 0 and ValidationSetFraction in [0, 1); got {o.Epochs}, {o.BatchSize}, {o.LearningRate}, {o.BodyLearningRate}, {o.ValidationSetFraction}.");
         }
         if (o.MixedPrecision == MixedPrecision.BFloat16 && o.Device.Type != DeviceType.Cuda)
         {
@@ -108,12 +109,17 @@ public sealed partial class ConvNetTrainer : IEstimator<ConvNetTransformer>
         }
 
         RandomSource.ManualSeed(o.Seed);
-        var model = o.ModelFactory != null
-            ? o.ModelFactory(classes, image.Channels)
-            : ModelZoo.Create(o.Architecture, new ModelOptions(classes, image.Channels, o.SmallInput));
+        var (model, pretrained) = o.Pretrained != null
+            ? o.Pretrained.Build(o, classes, image)
+            : (o.ModelFactory != null ? o.ModelFactory(classes, image.Channels) : ModelZoo.Create(o.Architecture, new ModelOptions(classes, image.Channels, o.SmallInput)), []);
         try
         {
+            var frozen = o.Pretrained != null ? o.FineTune.Apply(model, pretrained) : [];
             using var optimizer = CreateOptimizer(model, o);
+            if (o.BodyLearningRate is float bodyRate)
+            {
+                optimizer.ScaleLearningRate(model.NamedParameters().Where(p => pretrained.Contains(p.Key) && !frozen.Contains(p.Key)).Select(p => p.Value), bodyRate / o.LearningRate);
+            }
             int skipped = reader.Skipped;
             var history = Trainer.Fit(model, optimizer, train, validation, new TrainingOptions
             {

@@ -44,18 +44,11 @@ public sealed partial class ConvNetTransformer
     public TransformerChain<ITransformer> ToMLNetTransformer()
     {
         var ml = _ml;
-        bool pixelsGiven = _input.Kind == ImageColumnKind.Pixels;
-        string pixels = pixelsGiven ? _input.ColumnName : _input.ColumnName + ".ConvNetPixels";
-        var preprocessing = _input.SavedPreprocessing(ml, pixels);
         const string Score = "ConvNet.Score", Features = "ConvNet.Features";
         int k = _output.Classes;
-
-        OnnxGraph graph;
-        lock (_lock)
-        {
-            graph = OnnxGraph.Trace(Model, pixels, [1, _input.Channels, _input.Height, _input.Width], dynamicBatch: false);
-        }
-        string logits = graph.AddNode("Reshape", [graph.TracedOutput, graph.AddConstant("logits_shape", new long[] { k }, 1)]);
+        var form = SavedForm.Trace(_input, Model, _lock, k);
+        var graph = form.Graph;
+        string logits = form.Output;
         ITransformer scorer;
         string[] outputs;
         if (_task == ConvNetTask.Binary)
@@ -77,14 +70,8 @@ public sealed partial class ConvNetTransformer
             scorer = MulticlassScorer(ml, Features);
             outputs = [Score, Features];
         }
-
-        IEstimator<ITransformer> chain = ml.Transforms.ApplyOnnxModel(outputs, [pixels], new MemoryStream(graph.ToArray()));
-        if (preprocessing != null)
-        {
-            chain = preprocessing.Append(chain);
-        }
-        var prefix = chain.Fit(new EmptyDataView(TrainingSchema));
-        var transformers = new List<ITransformer>(Steps(prefix)) { scorer };
+        var transformers = form.Fit(ml, TrainingSchema, outputs);
+        transformers.Add(scorer);
 
         // ML.NET's scorers write Score (multiclass: replaced by the network's softmax) and PredictedLabel.
         var copies = new List<(string Output, string Input)>();
@@ -96,23 +83,13 @@ public sealed partial class ConvNetTransformer
         {
             copies.Add((_output.PredictedLabelColumnName, "PredictedLabel"));
         }
-        var internalColumns = new List<string>(outputs);
-        if (!pixelsGiven)
-        {
-            internalColumns.AddRange([pixels, _input.ImageColumnName]);
-        }
-        IEstimator<ITransformer> suffix = ml.Transforms.DropColumns([.. internalColumns]);
+        IEstimator<ITransformer> suffix = ml.Transforms.DropColumns([.. outputs, .. form.PreprocessingColumns]);
         foreach (var (output, input) in Enumerable.Reverse(copies))
         {
             suffix = ml.Transforms.CopyColumns(output, input).Append(suffix);
         }
-        var schema = scorer.GetOutputSchema(prefix.GetOutputSchema(TrainingSchema));
-        transformers.AddRange(Steps(suffix.Fit(new EmptyDataView(schema))));
-        return new TransformerChain<ITransformer>([.. transformers]);
+        return SavedForm.Chain(transformers, TrainingSchema, suffix);
     }
-
-    /// <summary>The transformers of a fitted estimator: a chain's steps, or the one transformer.</summary>
-    private static IEnumerable<ITransformer> Steps(ITransformer fitted) => fitted as IEnumerable<ITransformer> ?? [fitted];
 
     /// <summary>
     /// ML.NET's own multiclass scorer for the predicted label: a maximum-entropy model trained on the K one-hot vectors

@@ -24,7 +24,7 @@ namespace Microsoft.ML.ConvNet;
 /// Microsoft.ML.OnnxTransformer, without this library, and scores within 1e-5 of this transformer.
 /// </para>
 /// </summary>
-public sealed partial class ConvNetTransformer : ITransformer, IDisposable
+public sealed partial class ConvNetTransformer : ITransformer, IDisposable, IBatchScorer
 {
     /// <summary>Rows scored per forward pass.</summary>
     public const int BatchSize = 256;
@@ -137,7 +137,17 @@ public sealed partial class ConvNetTransformer : ITransformer, IDisposable
     /// <summary>Values <see cref="Score"/> writes per row: K probabilities, or the binary score and probability.</summary>
     internal int ScoreWidth => _task == ConvNetTask.Binary ? 2 : _output.Classes;
 
+    ImageInput IBatchScorer.Input => _input;
+
+    int IBatchScorer.ScoreWidth => ScoreWidth;
+
+    void IBatchScorer.Score(float[] features, int count, float[] scores) => Score(features, count, scores);
+
     internal ImageInput Input => _input;
+
+    int IBatchScorer.AddedColumnCount => _task == ConvNetTask.Binary ? 3 : 2;
+
+    ValueGetter<TValue> IBatchScorer.Getter<TValue>(int added, ScoresOfRow scores) => ScoreGetters.Create<TValue>(_task, added, scores);
 
     internal ConvNetOutput Output => _output;
 

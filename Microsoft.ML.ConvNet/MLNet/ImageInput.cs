@@ -49,7 +49,7 @@ internal sealed record ImageInput(string ColumnName, ImageColumnKind Kind, int C
     {
         var column = ConvNetSchema.Find(schema, o.FeatureColumnName, "feature");
         var type = column.Type;
-        int side = DefaultSide(o.ModelFactory == null ? o.Architecture : null);
+        int side = o.Pretrained?.InputSize ?? DefaultSide(o.ModelFactory == null ? o.Architecture : null);
         if (type is ImageDataViewType image)
         {
             int h = o.ImageHeight ?? (image.Height > 0 ? image.Height : side);

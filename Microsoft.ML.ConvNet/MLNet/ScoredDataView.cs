@@ -3,13 +3,13 @@ using Microsoft.ML.Data;
 namespace Microsoft.ML.ConvNet;
 
 /// <summary>
-/// The lazily scored view of <see cref="ConvNetTransformer.Transform"/>: the input's columns, then the added score and
+/// The lazily scored view of <see cref="ConvNetTransformer.Transform"/> and <see cref="ConvNetFeaturizer.Transform"/>: the input's columns, then the added score and
 /// predicted-label columns. A cursor that needs them reads the images of up to <see cref="ConvNetTransformer.BatchSize"/>
-/// rows ahead with a second cursor over the same rows, scores them in one forward pass, and hands the rows out one by one.
+/// rows ahead with a second cursor over the same rows, runs them through the network in one forward pass, and hands the rows out one by one.
 /// </summary>
-internal sealed class ScoredDataView(ConvNetTransformer owner, IDataView input, IDataView prepared, DataViewSchema schema) : IDataView
+internal sealed class ScoredDataView(IBatchScorer owner, IDataView input, IDataView prepared, DataViewSchema schema) : IDataView
 {
-    private ConvNetTransformer Owner => owner;
+    private IBatchScorer Owner => owner;
 
     private IDataView Input => input;
 
@@ -26,7 +26,7 @@ internal sealed class ScoredDataView(ConvNetTransformer owner, IDataView input, 
     {
         ArgumentNullException.ThrowIfNull(columnsNeeded);
         var active = columnsNeeded.Select(c => c.Index).ToHashSet();
-        int firstAdded = schema.Count - (owner.Task == ConvNetTask.Binary ? 3 : 2);
+        int firstAdded = schema.Count - owner.AddedColumnCount;
         var passthrough = active.Where(i => i < firstAdded).Select(i => input.Schema[schema[i].Name]).ToList();
         var main = input.GetRowCursor(passthrough);
         DataViewRowCursor? ahead = null;
@@ -136,7 +136,7 @@ internal sealed class ScoredDataView(ConvNetTransformer owner, IDataView input, 
             {
                 return _main.GetGetter<TValue>(_main.Schema[column.Name]);
             }
-            return ScoreGetters.Create<TValue>(_view.Owner.Task, column.Index - _firstAdded, Scored);
+            return _view.Owner.Getter<TValue>(column.Index - _firstAdded, Scored);
         }
 
         protected override void Dispose(bool disposing)
@@ -151,8 +151,30 @@ internal sealed class ScoredDataView(ConvNetTransformer owner, IDataView input, 
     }
 }
 
-/// <summary>A scored-scores delegate: the current row's values as <see cref="ConvNetTransformer.Score"/> wrote them.</summary>
+/// <summary>The current row's values as <see cref="IBatchScorer.Score"/> wrote them.</summary>
 internal delegate ReadOnlySpan<float> ScoresOfRow();
+
+/// <summary>
+/// A network that adds columns computed in batches from an image column (<see cref="ConvNetTransformer"/>'s scores,
+/// <see cref="ConvNetFeaturizer"/>'s features); <see cref="ScoredDataView"/> and <see cref="ScoringRowMapper"/> run it.
+/// </summary>
+internal interface IBatchScorer
+{
+    /// <summary>The image column and the network input made from it.</summary>
+    ImageInput Input { get; }
+
+    /// <summary>Values <see cref="Score"/> writes per row.</summary>
+    int ScoreWidth { get; }
+
+    /// <summary>The columns added after the input's.</summary>
+    int AddedColumnCount { get; }
+
+    /// <summary>Runs the network on <paramref name="count"/> samples of <paramref name="features"/> into <paramref name="scores"/> ([count, <see cref="ScoreWidth"/>]).</summary>
+    void Score(float[] features, int count, float[] scores);
+
+    /// <summary>The getter of added column <paramref name="added"/> from the current row's scores.</summary>
+    ValueGetter<TValue> Getter<TValue>(int added, ScoresOfRow scores);
+}
 
 /// <summary>Getters of the added columns from a row's scores.</summary>
 internal static class ScoreGetters

@@ -6,13 +6,13 @@ namespace Microsoft.ML.ConvNet;
 /// Scores one row at a time (what ML.NET's <c>PredictionEngine</c> uses): the row's image goes through the same ML.NET
 /// transforms as in <see cref="ConvNetTransformer.Transform"/> and one forward pass of batch 1.
 /// </summary>
-internal sealed class ScoringRowMapper(ConvNetTransformer owner, DataViewSchema inputSchema, DataViewSchema outputSchema, ImagePreparer preparer) : IRowToRowMapper
+internal sealed class ScoringRowMapper(IBatchScorer owner, DataViewSchema inputSchema, DataViewSchema outputSchema, ImagePreparer preparer) : IRowToRowMapper
 {
-    private ConvNetTransformer Owner => owner;
+    private IBatchScorer Owner => owner;
 
     private ImagePreparer Preparer => preparer;
 
-    private int FirstAdded => outputSchema.Count - (owner.Task == ConvNetTask.Binary ? 3 : 2);
+    private int FirstAdded => outputSchema.Count - owner.AddedColumnCount;
 
     public DataViewSchema InputSchema => inputSchema;
 
@@ -106,7 +106,7 @@ internal sealed class ScoringRowMapper(ConvNetTransformer owner, DataViewSchema 
             int first = _mapper.FirstAdded;
             return column.Index < first
                 ? _input.GetGetter<TValue>(_input.Schema[column.Name])
-                : ScoreGetters.Create<TValue>(_mapper.Owner.Task, column.Index - first, Scored);
+                : _mapper.Owner.Getter<TValue>(column.Index - first, Scored);
         }
 
         protected override void Dispose(bool disposing)

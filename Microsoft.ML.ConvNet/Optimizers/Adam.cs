@@ -79,7 +79,7 @@ public class Adam : Optimizer
         var m = _m[index] ??= StateLike(parameter);
         var v = _v[index] ??= StateLike(parameter);
         int step = ++_steps[index];
-        parameter.Backend.AdamUpdate(parameter, gradient, m, v, LearningRate, Beta1, Beta2, Eps, WeightDecay, Decoupled, step);
+        parameter.Backend.AdamUpdate(parameter, gradient, m, v, LearningRateOf(index), Beta1, Beta2, Eps, WeightDecay, Decoupled, step);
     }
 
     /// <inheritdoc/>

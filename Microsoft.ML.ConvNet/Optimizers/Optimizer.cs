@@ -21,7 +21,40 @@ public abstract class Optimizer : IDisposable
         Parameters = parameters.ToList();
         LearningRate = learningRate;
         InitialLearningRate = learningRate;
+        _scales = Enumerable.Repeat(1f, Parameters.Count).ToArray();
     }
+
+    private readonly float[] _scales;
+
+    /// <summary>
+    /// Multiplies the learning rate of <paramref name="parameters"/> by <paramref name="factor"/> (PyTorch's parameter
+    /// groups, e.g. a pretrained body at a tenth of the head's rate); schedulers scale every rate alike.
+    /// </summary>
+    /// <exception cref="ArgumentException">A parameter is not one of this optimizer's, or the factor is not positive.</exception>
+    public void ScaleLearningRate(IEnumerable<Tensor> parameters, float factor)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        if (!(factor > 0f))
+        {
+            throw new ArgumentOutOfRangeException(nameof(factor), $"The learning-rate factor must be positive, got {factor}.");
+        }
+        var index = new Dictionary<Tensor, int>(ReferenceEqualityComparer.Instance);
+        for (int i = 0; i < Parameters.Count; i++)
+        {
+            index[Parameters[i]] = i;
+        }
+        foreach (var p in parameters)
+        {
+            if (!index.TryGetValue(p, out int i))
+            {
+                throw new ArgumentException($"A tensor of shape {p.Shape} is not a parameter of this optimizer.", nameof(parameters));
+            }
+            _scales[i] = factor;
+        }
+    }
+
+    /// <summary>The learning rate of parameter number <paramref name="index"/>: <see cref="LearningRate"/> times its factor.</summary>
+    protected float LearningRateOf(int index) => LearningRate * _scales[index];
 
     /// <summary>The parameters being optimised.</summary>
     public IReadOnlyList<Tensor> Parameters { get; }

@@ -54,7 +54,7 @@ public sealed class RmsProp : Optimizer
         ArgumentNullException.ThrowIfNull(gradient);
         var square = _squareAvg[index] ??= StateLike(parameter);
         var buffer = Momentum > 0f ? _momentumBuffers[index] ??= StateLike(parameter) : null;
-        parameter.Backend.RmsPropUpdate(parameter, gradient, square, buffer, LearningRate, Alpha, Eps, WeightDecay, Momentum);
+        parameter.Backend.RmsPropUpdate(parameter, gradient, square, buffer, LearningRateOf(index), Alpha, Eps, WeightDecay, Momentum);
     }
 
     /// <inheritdoc/>

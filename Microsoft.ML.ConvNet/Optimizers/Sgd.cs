@@ -60,7 +60,7 @@ public sealed class Sgd : Optimizer
             first = _momentumBuffers[index] == null;
             buffer = _momentumBuffers[index] ??= StateLike(parameter);
         }
-        parameter.Backend.SgdUpdate(parameter, gradient, buffer, LearningRate, Momentum, Dampening, WeightDecay, Nesterov, first);
+        parameter.Backend.SgdUpdate(parameter, gradient, buffer, LearningRateOf(index), Momentum, Dampening, WeightDecay, Nesterov, first);
     }
 
     /// <inheritdoc/>

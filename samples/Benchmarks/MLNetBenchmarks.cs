@@ -14,7 +14,8 @@ namespace Microsoft.ML.ConvNet.Samples.Benchmarks;
 /// The ML.NET face measured against the engine under it, in one process and on the same images: training through an
 /// ML.NET pipeline against <see cref="Trainer.Fit"/>; scoring by the in-process transformer against the saved model
 /// (ONNX Runtime) through <c>Transform</c> (batches of 256 in-process) and through a <c>PredictionEngine</c> (one row at
-/// a time); and, in a fresh process, the time from <c>Model.Load</c> to the first prediction of a ResNet-18 model.
+/// a time); in a fresh process, the time from <c>Model.Load</c> to the first prediction of a ResNet-18 model; and the
+/// featurizer against ML.NET's own <c>DnnFeaturizeImage</c> on the packaged ImageNet ResNet-18.
 /// </summary>
 internal static class MLNetBenchmarks
 {
@@ -78,6 +79,7 @@ internal static class MLNetBenchmarks
             var loaded = ml.Model.Load(zip, out _);
             CompareScoring(ml, "smallcnn", model, loaded, testView, testRows);
             TimeFirstPrediction(ml, zip);
+            CompareFeaturizers(ml);
         }
         finally
         {
@@ -200,6 +202,39 @@ internal static class MLNetBenchmarks
         {
             File.Delete(zip);
         }
+    }
+
+    public sealed class FeatureRow
+    {
+        public float[] Features { get; set; } = [];
+    }
+
+    /// <summary>
+    /// The packaged ImageNet ResNet-18's 512 features of 64 images at 224×224: ML.NET's <c>DnnFeaturizeImage</c> (ONNX
+    /// Runtime, one row at a time) against <c>ConvNetFeaturize</c> (the same ONNX files imported, batches of 256), and
+    /// the largest difference between their features.
+    /// </summary>
+    private static void CompareFeaturizers(MLContext ml)
+    {
+        const int Count = 64;
+        var random = new Random(2);
+        var pixels = Enumerable.Range(0, Count).Select(_ => Enumerable.Range(0, 3 * 224 * 224).Select(_ => (float)random.Next(256)).ToArray()).ToList();
+        // DnnFeaturizeImage takes ExtractPixels' 0–255 values; ConvNetFeaturize the trainer's 0–1 (the network scales them back).
+        var bytes = ml.Data.LoadFromEnumerable(pixels.Select(p => new ColourRow { Features = p }));
+        var unit = ml.Data.LoadFromEnumerable(pixels.Select(p => new ColourRow { Features = [.. p.Select(v => v / 255f)] }));
+        var theirs = ml.Transforms.DnnFeaturizeImage("Features", m => m.ModelSelector.ResNet18(ml, m.OutputColumn, m.InputColumn), "Features").Fit(bytes);
+        using var ours = ml.Transforms.ConvNetFeaturize("Features", "Features", PretrainedModel.ResNet18ImageNet).Fit(unit);
+        List<FeatureRow> theirFeatures = [], ourFeatures = [];
+        double theirTime = Best(() => theirFeatures = ml.Data.CreateEnumerable<FeatureRow>(theirs.Transform(bytes), reuseRowObject: false).ToList());
+        double ourTime = Best(() => ourFeatures = ml.Data.CreateEnumerable<FeatureRow>(ours.Transform(unit), reuseRowObject: false).ToList());
+        double difference = theirFeatures.Zip(ourFeatures).Max(p => p.First.Features.Zip(p.Second.Features, (a, b) => Math.Abs(a - b)).Max());
+        double scale = theirFeatures.Max(r => r.Features.Max(Math.Abs));
+        Report.Result("mlnet/featurize-resnet18/dnn-featurize-image", "images/s", Count / theirTime, true);
+        Report.Result("mlnet/featurize-resnet18/convnet-featurize", "images/s", Count / ourTime, true, new()
+        {
+            ["oursOverDnnFeaturizeImage"] = Math.Round(theirTime / ourTime, 3),
+            ["maxAbsFeatureDifference"] = difference, ["largestFeature"] = scale,
+        });
     }
 
     /// <summary>In a fresh process: milliseconds from <c>Model.Load</c> to the first prediction of <paramref name="zip"/>.</summary>

@@ -52,6 +52,19 @@ public static class OnnxModel
         return Load(bytes, source);
     }
 
+    /// <summary>
+    /// Reads the ONNX model at <paramref name="path"/> cut at <paramref name="outputName"/>: a value name, or a node name
+    /// (its first output), becomes the module's output and the nodes after it are left out (a feature extractor).
+    /// </summary>
+    /// <exception cref="ArgumentException">No node produces <paramref name="outputName"/>.</exception>
+    public static OnnxGraphModule Load(string path, string outputName)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentException.ThrowIfNullOrEmpty(outputName);
+        var bytes = File.ReadAllBytes(path);
+        return new OnnxImporter(OnnxProtoReader.ReadModel(bytes, path), path, outputName).Build();
+    }
+
     private static OnnxGraphModule Load(byte[] bytes, string source)
     {
         var model = OnnxProtoReader.ReadModel(bytes, source);
@@ -60,7 +73,7 @@ public static class OnnxModel
 }
 
 /// <summary>Turns a parsed model into an <see cref="OnnxGraphModule"/>: checks, compiles, folds constants, names weights.</summary>
-internal sealed class OnnxImporter(OnnxModelData model, string source)
+internal sealed class OnnxImporter(OnnxModelData model, string source, string? outputName = null)
 {
     private readonly OnnxGraphData _graph = model.Graph!;
     private readonly Dictionary<string, HostTensor> _constants = new(StringComparer.Ordinal);
@@ -96,8 +109,10 @@ internal sealed class OnnxImporter(OnnxModelData model, string source)
         {
             throw new NotSupportedException($"ONNX model '{source}': the input '{input.Name}' has element type {input.ElementType}; the importer reads float32 inputs.");
         }
-        var output = _graph.Outputs.FirstOrDefault() ?? throw Bad("the graph declares no output");
-        var nodes = TopologicalOrder(input.Name);
+        string output = outputName == null
+            ? (_graph.Outputs.FirstOrDefault() ?? throw Bad("the graph declares no output")).Name
+            : OutputOf(outputName);
+        var nodes = Needed(TopologicalOrder(input.Name), output);
 
         // Compile every node first: unsupported operators and attributes fail before any other work.
         var compiled = nodes.Select(n => (Node: n, Op: OnnxOperators.Compile(n, _opset, source))).ToList();
@@ -147,7 +162,7 @@ internal sealed class OnnxImporter(OnnxModelData model, string source)
             }
         }
 
-        var info = new OnnxGraphInfo(source, input.Name, input.Dims?.ToArray() ?? [], output.Name, _opset, model.Producer, _graph.Nodes.Count);
+        var info = new OnnxGraphInfo(source, input.Name, input.Dims?.ToArray() ?? [], output, _opset, model.Producer, _graph.Nodes.Count);
         var stateInputs = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         var layers = new List<(OnnxStep Step, string Path)>();
         var runSteps = new List<OnnxStep>();
@@ -179,7 +194,7 @@ internal sealed class OnnxImporter(OnnxModelData model, string source)
             runSteps.Add(new OnnxStep(node, op.Kernel, layer));
         }
 
-        CheckDataFlow(input.Name, output.Name, runSteps);
+        CheckDataFlow(input.Name, output, runSteps);
         foreach (var w in weightUses.Keys)
         {
             _constants.Remove(w);
@@ -199,6 +214,35 @@ internal sealed class OnnxImporter(OnnxModelData model, string source)
     private InvalidDataException Bad(string what, Exception? inner = null) => new($"ONNX model '{source}': {what}.", inner);
 
     /// <summary>The nodes, each after the producers of its inputs; a missing value or a cycle is an error.</summary>
+    /// <summary>The value <paramref name="name"/> names: a node's output value, or a node's first output.</summary>
+    private string OutputOf(string name)
+    {
+        if (_graph.Nodes.Any(n => n.Outputs.Contains(name)))
+        {
+            return name;
+        }
+        var node = _graph.Nodes.FirstOrDefault(n => n.Name == name && n.Outputs.Count > 0)
+            ?? throw new ArgumentException($"ONNX model '{source}': no node or node output is named '{name}'; its nodes are {string.Join(", ", _graph.Nodes.Take(20).Select(n => $"{n.Name} ({n.OpType})"))}{(_graph.Nodes.Count > 20 ? ", ..." : "")}.", nameof(name));
+        return node.Outputs[0];
+    }
+
+    /// <summary>The nodes of <paramref name="order"/> (topological) that <paramref name="output"/> depends on, in order.</summary>
+    private static List<OnnxNodeData> Needed(List<OnnxNodeData> order, string output)
+    {
+        var needed = new HashSet<string>(StringComparer.Ordinal) { output };
+        var kept = new List<OnnxNodeData>();
+        for (int i = order.Count - 1; i >= 0; i--)
+        {
+            if (order[i].Outputs.Any(needed.Contains))
+            {
+                kept.Add(order[i]);
+                needed.UnionWith(order[i].Inputs);
+            }
+        }
+        kept.Reverse();
+        return kept;
+    }
+
     private List<OnnxNodeData> TopologicalOrder(string inputName)
     {
         var producer = new Dictionary<string, int>(StringComparer.Ordinal);
