@@ -74,7 +74,7 @@ public sealed class ConvNetFeaturizerEstimator : IEstimator<ConvNetFeaturizer>
 
 /// <summary>
 /// A pretrained network as an ML.NET transform: adds a column of features (Vector&lt;Single, F&gt;, the network's
-/// output flattened) computed in batches of <see cref="ConvNetTransformer.BatchSize"/> by the library's engine. Saved
+/// output flattened) computed in batches (<see cref="ConvNetTransformer.ScoringBatch"/>) by the library's engine. Saved
 /// with <c>Model.Save</c> as ML.NET's own image transforms and an <c>OnnxTransformer</c> holding the network, so the
 /// saved model loads without this library. It owns the network: dispose it to release the weights.
 /// </summary>

@@ -11,8 +11,9 @@ namespace Microsoft.ML.ConvNet;
 /// <see cref="ConvNetTrainer.Options.Pretrained"/>:
 /// <list type="bullet">
 /// <item>weights for the options' zoo architecture (or <see cref="ConvNetTrainer.Options.ModelFactory"/>) in a
-/// safetensors file (PyTorch's, with torchvision's names) or a state dictionary file (<c>SaveStateDict</c>): every tensor whose name and shape match is loaded, and what does not
-/// match — the classifier of another class count — stays freshly initialised: that is the new head;</item>
+/// safetensors file (PyTorch's, with torchvision's names) or a state dictionary file (<c>SaveStateDict</c>): every
+/// tensor whose name and shape match is loaded, and what does not match (the classifier of another class count) stays
+/// freshly initialised: that is the new head;</item>
 /// <item>an ONNX network (<see cref="OnnxModel"/>), whose output (or the node named by <see cref="FeatureLayer"/>)
 /// is the feature map: the trainer appends <c>Flatten</c> and a new <c>Linear</c> head for the label's classes;</item>
 /// <item><see cref="ResNet18ImageNet"/>, the ResNet-18 of the NuGet package Microsoft.ML.DnnImageFeaturizer.ResNet18,
@@ -51,9 +52,10 @@ public sealed class PretrainedModel
     }
 
     /// <summary>
-    /// The names of the network's layers that hold parameters, in order: what <see cref="FineTuning.From"/> takes (a
-    /// network of its own only; for weights, the architecture's module names).
+    /// The names of the network's layers that hold parameters, in order: what <see cref="FineTuning.From"/> takes. For
+    /// weights of an architecture, the names are the architecture's module paths (<c>model.NamedModules()</c>).
     /// </summary>
+    /// <exception cref="InvalidOperationException">The model holds weights for an architecture, not a network.</exception>
     public IReadOnlyList<string> LayerNames()
     {
         using var network = BuildNetwork();

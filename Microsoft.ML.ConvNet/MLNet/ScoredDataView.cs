@@ -4,7 +4,7 @@ namespace Microsoft.ML.ConvNet;
 
 /// <summary>
 /// The lazily scored view of <see cref="ConvNetTransformer.Transform"/> and <see cref="ConvNetFeaturizer.Transform"/>: the input's columns, then the added score and
-/// predicted-label columns. A cursor that needs them reads the images of up to <see cref="ConvNetTransformer.BatchSize"/>
+/// predicted-label columns. A cursor that needs them reads the images of up to <see cref="ConvNetTransformer.ScoringBatch"/>
 /// rows ahead with a second cursor over the same rows, runs them through the network in one forward pass, and hands the rows out one by one.
 /// </summary>
 internal sealed class ScoredDataView(IBatchScorer owner, IDataView input, IDataView prepared, DataViewSchema schema) : IDataView
@@ -37,7 +37,8 @@ internal sealed class ScoredDataView(IBatchScorer owner, IDataView input, IDataV
                 ahead = prepared.GetRowCursor([prepared.Schema[owner.Input.ReadColumnName]]);
             }
             // Batches never exceed the rows there are: a one-row source gets one-sample buffers.
-            int capacity = input.GetRowCount() is long count ? (int)Math.Clamp(count, 1, ConvNetTransformer.BatchSize) : ConvNetTransformer.BatchSize;
+            int batch = ConvNetTransformer.ScoringBatch(owner.Input.Size);
+            int capacity = input.GetRowCount() is long count ? (int)Math.Clamp(count, 1, batch) : batch;
             return new Cursor(this, main, ahead, active, firstAdded, capacity);
         }
         catch
