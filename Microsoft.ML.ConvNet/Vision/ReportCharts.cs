@@ -126,7 +126,7 @@ internal static class ReportCharts
         plot.Add.Bars(bars);
         plot.Legend.ManualItems.Add(new LegendItem { LabelText = "precision", FillColor = Palette[0] });
         plot.Legend.ManualItems.Add(new LegendItem { LabelText = "recall", FillColor = Palette[1] });
-        plot.ShowLegend(Alignment.LowerRight);
+        plot.ShowLegend(Edge.Right);
         var labels = Enumerable.Range(0, k).Select(c => c < names.Count ? names[c] : c.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
         plot.Axes.Bottom.SetTicks([.. Enumerable.Range(0, k).Select(c => c * 3 + 0.5)], labels);
         if (k > 12 || labels.Any(l => l.Length > 11))
