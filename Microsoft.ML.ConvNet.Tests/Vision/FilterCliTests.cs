@@ -101,6 +101,17 @@ public sealed class FilterCliTests
         StringAssert.Contains(stderr, "--border 'wrap'");
         (code, _, stderr) = Run("filter", "--kernel", "sobel-x", Photo());
         Assert.AreEqual(2, code, "no output file");
+        (code, _, stderr) = Run("filter", "--kernel", "sobel-x", Photo(), Path.Combine(_tmp, "x.jpg"));
+        Assert.AreEqual(2, code);
+        StringAssert.Contains(stderr, ".png");
+
+        // A truncated PNG is named as such, not decoded in part.
+        string truncated = Path.Combine(_tmp, "truncated.png");
+        var bytes = File.ReadAllBytes(Photo());
+        File.WriteAllBytes(truncated, bytes[..(bytes.Length / 2)]);
+        (code, _, stderr) = Run("filter", "--kernel", "sobel-x", truncated, output);
+        Assert.AreEqual(1, code);
+        StringAssert.Contains(stderr, truncated);
         Assert.IsFalse(File.Exists(output), "nothing is written on errors");
 
         (code, var list, _) = Run("filter", "--list");

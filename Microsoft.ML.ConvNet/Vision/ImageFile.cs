@@ -47,9 +47,11 @@ public static class ImageFile
         int c = channels == 0 ? (grayFile ? 1 : 3) : channels;
         using var bitmap = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
         var result = codec.GetPixels(bitmap.Info, bitmap.GetPixels());
-        if (result is not (SKCodecResult.Success or SKCodecResult.IncompleteInput))
+        if (result != SKCodecResult.Success)
         {
-            throw new InvalidDataException($"Image file '{full}' could not be decoded: {result}.");
+            throw new InvalidDataException(result == SKCodecResult.IncompleteInput
+                ? $"Image file '{full}' is truncated: it ends before the whole image was decoded."
+                : $"Image file '{full}' could not be decoded: {result}.");
         }
         var rgba = bitmap.GetPixelSpan();
         int plane = width * height;

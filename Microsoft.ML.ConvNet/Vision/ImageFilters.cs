@@ -137,12 +137,22 @@ public static class ImageFilters
         try
         {
             var y = Functional.Conv2d(padded, weight, null, stride: 1, padding: 0, dilation: 1, groups: channels);
-            return images.Rank == 3 ? y.Reshape(images.Shape.Dims.ToArray()) : y;
+            if (images.Rank == 4)
+            {
+                return y;
+            }
+            var chw = y.Reshape(images.Shape.Dims.ToArray());
+            y.Dispose(); // the reshaped view keeps the memory
+            return chw;
         }
         finally
         {
             padded.Dispose();
             weight.Dispose();
+            if (!ReferenceEquals(x4, images))
+            {
+                x4.Dispose();
+            }
         }
     }
 

@@ -85,6 +85,10 @@ internal static class FilterCommand
         {
             throw new UsageException(Name, $"the output '{outPath}' is a folder; give the PNG file to write.");
         }
+        if (!string.Equals(Path.GetExtension(outPath), ".png", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new UsageException(Name, $"the output '{output}' must be a .png file (the result is written as PNG).");
+        }
         using var scope = new TensorScope();
         var image = ImageFile.Read(input, gray ? 1 : 0);
         var result = ImageFilters.Apply(image, filter, mode);
