@@ -14,13 +14,17 @@ internal static class ReportCharts
     private static readonly Color[] Palette = [Color.FromHex("#1f77b4"), Color.FromHex("#ff7f0e"), Color.FromHex("#2ca02c"), Color.FromHex("#d62728")];
 
     /// <summary>A line chart with markers, e.g. the loss per epoch of training and validation.</summary>
-    public static byte[] Lines(string title, string xLabel, string yLabel, IReadOnlyList<ChartSeries> series, double? yMin = null, double? yMax = null)
+    public static byte[] Lines(string title, string xLabel, string yLabel, IReadOnlyList<ChartSeries> series, double? yMin = null,
+        Alignment legend = Alignment.UpperRight)
     {
         var plot = new Plot();
         for (int i = 0; i < series.Count; i++)
         {
             var s = plot.Add.Scatter(series[i].X, series[i].Y, Palette[i % Palette.Length]);
-            s.LegendText = series[i].Label;
+            if (series.Count > 1)
+            {
+                s.LegendText = series[i].Label;
+            }
             s.LineWidth = 2;
             s.MarkerSize = series[i].X.Length > 60 ? 0 : 6;
         }
@@ -29,7 +33,7 @@ internal static class ReportCharts
         plot.YLabel(yLabel);
         if (series.Count > 1)
         {
-            plot.ShowLegend(Alignment.UpperRight);
+            plot.ShowLegend(legend);
         }
         double xMax = series.Max(s => s.X.Length == 0 ? 1 : s.X.Max());
         double xMin = series.Min(s => s.X.Length == 0 ? 0 : s.X.Min());
@@ -39,14 +43,14 @@ internal static class ReportCharts
             var ticks = Enumerable.Range((int)xMin, (int)(xMax - xMin) + 1).Select(x => (double)x).ToArray();
             plot.Axes.Bottom.SetTicks(ticks, [.. ticks.Select(t => t.ToString(System.Globalization.CultureInfo.InvariantCulture))]);
         }
-        plot.Axes.AutoScale();
-        var limits = plot.Axes.GetLimits();
-        double lo = yMin ?? limits.Bottom, hi = yMax ?? limits.Top;
-        if (hi - lo < 1e-12)
+        // The y range from the data (ScottPlot's auto-scaling spans a unit around a constant series).
+        var ys = series.SelectMany(s => s.Y).Where(double.IsFinite).DefaultIfEmpty(0).ToArray();
+        double dataLo = ys.Min(), dataHi = ys.Max();
+        double margin = dataHi > dataLo ? 0.08 * (dataHi - dataLo) : Math.Max(Math.Abs(dataHi) * 0.2, 1e-6);
+        double lo = yMin ?? dataLo - margin, hi = dataHi + margin;
+        if (yMin is double floor && dataHi > floor)
         {
-            double pad = Math.Max(Math.Abs(hi) * 0.1, 1e-6);
-            lo -= pad;
-            hi += pad;
+            hi = dataHi + 0.08 * (dataHi - floor);
         }
         plot.Axes.SetLimitsY(lo, hi);
         plot.Axes.SetLimitsX(xMin - 0.3, xMax + 0.3);

@@ -139,7 +139,7 @@ public sealed class TrainingReport
                     accuracy.Add(new("validation", [.. validated.Select(e => (double)e.Epoch)], [.. validated.Select(e => e.ValidationAccuracy!.Value)]));
                 }
                 Save("loss.png", ReportCharts.Lines("Loss per epoch", "epoch", "cross-entropy loss", loss, yMin: 0));
-                Save("accuracy.png", ReportCharts.Lines("Accuracy per epoch", "epoch", "accuracy", accuracy));
+                Save("accuracy.png", ReportCharts.Lines("Accuracy per epoch", "epoch", "accuracy", accuracy, legend: ScottPlot.Alignment.LowerRight));
                 Save("learning-rate.png", ReportCharts.Lines("Learning rate per epoch", "epoch", "learning rate",
                     [new("learning rate", epochs, [.. h.Epochs.Select(e => e.LearningRate)])], yMin: 0));
                 page.AppendLine("<h2>Training</h2>");
