@@ -146,6 +146,14 @@ public sealed partial class ConvNetTrainer
         public string? WorkspacePath { get; set; }
 
         /// <summary>
+        /// A folder for a training report (<see cref="Vision.TrainingReport"/>, created when missing): after training, an
+        /// HTML page with PNG pictures of the loss, accuracy and learning rate per epoch, the confusion matrix, filters,
+        /// feature maps, the most confidently wrong images and saliency maps, evaluated on the validation rows (or, without
+        /// any, on up to 2000 training rows). Null (default): no report.
+        /// </summary>
+        public string? ReportFolder { get; set; }
+
+        /// <summary>
         /// Skips training and validation rows whose image cannot be read (a missing or undecodable file, an empty path)
         /// instead of failing; the count is reported in <see cref="ConvNetEpochMetrics.SkippedRows"/> (default false:
         /// such a row is an error naming the row and its file).

@@ -135,6 +135,10 @@ public sealed partial class ConvNetTrainer : IEstimator<ConvNetTransformer>
                 Device = o.Device,
                 MixedPrecision = o.MixedPrecision,
             });
+            if (o.ReportFolder != null)
+            {
+                WriteReport(o, model, history, validation, train);
+            }
             model.Eval();
             var labelAnnotations = labelColumn.Annotations;
             return new ConvNetTransformer(model, _task, image, new ConvNetOutput(o.ScoreColumnName, o.PredictedLabelColumnName, classes, labelColumn.Type, labelAnnotations, keyValues, classNames),
@@ -148,6 +152,17 @@ public sealed partial class ConvNetTrainer : IEstimator<ConvNetTransformer>
             model.Dispose();
             throw;
         }
+    }
+
+    private static void WriteReport(Options o, Module model, TrainingHistory history, ImageDataset? validation, ImageDataset train)
+    {
+        var data = validation ?? train.Take(Math.Min(train.Count, 2000));
+        string what = validation != null ? $"the {validation.Count} validation images" : $"the first {data.Count} training images (no validation data was given)";
+        new Vision.TrainingReport(model, data, history)
+        {
+            Title = $"{(o.ModelFactory != null ? "Custom network" : o.Architecture)} training report",
+            DataDescription = what,
+        }.Write(o.ReportFolder!, o.CancellationToken);
     }
 
     private static Optimizer CreateOptimizer(Module model, Options o) => o.Optimizer switch

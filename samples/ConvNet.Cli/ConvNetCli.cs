@@ -24,6 +24,7 @@ internal static class ConvNetCli
         root.Subcommands.Add(TrainCommand.Create());
         root.Subcommands.Add(EvaluateCommand.Create());
         root.Subcommands.Add(PredictCommand.Create());
+        root.Subcommands.Add(FilterCommand.Create());
         return root;
     }
 

@@ -4,6 +4,7 @@ using Microsoft.ML.ConvNet.Backends;
 using Microsoft.ML.ConvNet.Data;
 using Microsoft.ML.ConvNet.IO;
 using Microsoft.ML.ConvNet.Optimizers.Schedulers;
+using Microsoft.ML.ConvNet.Training;
 using Microsoft.ML.Data;
 
 namespace Microsoft.ML.ConvNet.Samples.FashionMnistSample;
@@ -89,8 +90,7 @@ internal static class Program
         // The class names in Fashion-MNIST's order are the key values, so output i is class i.
         var classes = ml.Data.LoadFromEnumerable(FashionMnist.ClassNames.Select(n => new Garment { Label = n }));
 
-        bool interactive = !Console.IsOutputRedirected;
-        var lastLine = Stopwatch.StartNew();
+        var progress = new ConsoleProgress { Epochs = o.Epochs }; // a bar in a terminal, epoch lines only when redirected
         var (step, gamma) = Architectures.Schedule(o.Arch);
         var labelKeys = ml.Transforms.Conversion.MapValueToKey("LabelKey", "Label", keyData: ml.Transforms.SelectColumns("Label").Fit(classes).Transform(classes));
         var pipeline = labelKeys
@@ -108,23 +108,8 @@ internal static class Program
                 Seed = o.Seed,
                 Device = Device.Cpu,
                 CancellationToken = token,
-                BatchCallback = r =>
-                {
-                    if (interactive && lastLine.ElapsedMilliseconds >= 500)
-                    {
-                        lastLine.Restart();
-                        Console.Write(string.Create(inv,
-                            $"\r  epoch {r.Epoch}  batch {r.Batch + 1}/{r.BatchCount}  loss {r.EpochLoss:F4}  acc {r.EpochAccuracy:F4}  {r.ImagesPerSecond:F0} img/s   "));
-                    }
-                },
-                MetricsCallback = m =>
-                {
-                    if (interactive)
-                    {
-                        Console.Write("\r" + new string(' ', 90) + "\r");
-                    }
-                    Console.WriteLine(m.ToString().Replace("val_", "test_", StringComparison.Ordinal));
-                },
+                BatchCallback = progress.Batch,
+                MetricsCallback = m => progress.Epoch(m.ToString().Replace("val_", "test_", StringComparison.Ordinal)),
             }))
             .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedName", "PredictedLabel"));
         Console.WriteLine(string.Create(inv,

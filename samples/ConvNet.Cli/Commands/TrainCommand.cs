@@ -42,9 +42,10 @@ internal static class TrainCommand
         var testLimit = new Option<int?>("--test-limit") { Description = "Evaluate on at most N images." };
         var output = new Option<string?>("--output", "-o") { Description = "The model file to write (a zip)." };
         var json = new Option<bool>("--json") { Description = "End the output with the metrics as one JSON object on the last line." };
+        var report = new Option<string?>("--report") { Description = "Write a training report (index.html with PNG charts, filters, feature maps, wrong images, saliency) to this folder; the held-out images are then also evaluated after every epoch." };
         var command = new System.CommandLine.Command(Name, "Train a classifier on an image folder or Fashion-MNIST, evaluate it on held-out images and save it.")
         {
-            dataset, arch, epochs, batchSize, imageSize, channels, device, seed, learningRate, testFraction, dataDir, trainLimit, testLimit, output, json,
+            dataset, arch, epochs, batchSize, imageSize, channels, device, seed, learningRate, testFraction, dataDir, trainLimit, testLimit, output, json, report,
         };
         command.SetAction(parse => Run(new Settings
         {
@@ -63,6 +64,7 @@ internal static class TrainCommand
             TestLimit = parse.GetValue(testLimit),
             Output = parse.GetValue(output),
             Json = parse.GetValue(json),
+            Report = parse.GetValue(report),
         }, CliOutput.Create(parse.InvocationConfiguration.Output, parse.GetValue(json))));
         return command;
     }
@@ -99,6 +101,8 @@ internal static class TrainCommand
         public string? Output { get; init; }
 
         public bool Json { get; init; }
+
+        public string? Report { get; init; }
     }
 
     private static int Run(Settings s, CliOutput output)
@@ -166,6 +170,12 @@ internal static class TrainCommand
             throw new UsageException(Name, $"--output '{modelPath}' is a folder; give the path of the model file to write, e.g. {Path.Combine(s.Output, "model.zip")}.");
         }
 
+        string? reportFolder = s.Report == null ? null : Path.GetFullPath(s.Report);
+        if (reportFolder != null && File.Exists(reportFolder))
+        {
+            throw new UsageException(Name, $"--report '{reportFolder}' is a file; give the folder to write the report to.");
+        }
+
         // The data: rows of pixels (Fashion-MNIST) or of image paths (a folder), each with its class name as text.
         var ml = new MLContext(seed: s.Seed);
         IDataView train, test;
@@ -227,7 +237,14 @@ internal static class TrainCommand
             Seed = s.Seed,
         };
         // MapValueToKey with the class names as key data: keys in Fashion-MNIST's order, or sorted folder names.
-        var pipeline = ml.Transforms.Conversion.MapValueToKey(CliData.LabelKeyColumn, CliData.LabelColumn, keyData: CliData.KeyData(ml, classNames))
+        var keying = ml.Transforms.Conversion.MapValueToKey(CliData.LabelKeyColumn, CliData.LabelColumn, keyData: CliData.KeyData(ml, classNames));
+        if (reportFolder != null)
+        {
+            // The report's validation curves and pictures come from the held-out images, prepared as the trainer sees them.
+            trainerOptions.ValidationSet = keying.Append(loading).Fit(train).Transform(test);
+            trainerOptions.ReportFolder = reportFolder;
+        }
+        var pipeline = keying
             .Append(loading)
             .Append(ml.MulticlassClassification.Trainers.ConvNet(trainerOptions))
             .Append(ml.Transforms.Conversion.MapKeyToValue(CliData.PredictedNameColumn, "PredictedLabel"));
@@ -263,6 +280,10 @@ internal static class TrainCommand
             output.PrintMetrics(metrics, network.ClassNames,
                 $"Evaluation on {testCount} held-out images ({(fashion ? "the Fashion-MNIST test set" : $"{testFraction.ToString(CultureInfo.InvariantCulture)} of each class")}):");
             output.Line($"model saved to {modelPath}");
+            if (reportFolder != null)
+            {
+                output.Line($"report written to {Path.Combine(reportFolder, Vision.TrainingReport.PageFileName)}");
+            }
             if (s.Json)
             {
                 var json = CliOutput.MetricsJson(metrics, network.ClassNames);
@@ -280,6 +301,10 @@ internal static class TrainCommand
                 json["device"] = device.ToString();
                 json["seed"] = s.Seed;
                 json["trainSeconds"] = Math.Round(trainSeconds, 3);
+                if (reportFolder != null)
+                {
+                    json["report"] = Path.Combine(reportFolder, Vision.TrainingReport.PageFileName);
+                }
                 output.WriteJson(json);
             }
         }
