@@ -85,7 +85,7 @@ public sealed class SafetensorsTests
         {
             if (p.Name == "__metadata__")
             {
-                Assert.AreEqual(64, p.Value.GetProperty(Safetensors.DataSha256Key).GetString()!.Length, "the data's SHA-256 is recorded");
+                Assert.AreEqual(64, p.Value.GetProperty(Safetensors.Sha256Key).GetString()!.Length, "the data's SHA-256 is recorded");
                 continue;
             }
             var offsets = p.Value.GetProperty("data_offsets").EnumerateArray().Select(e => e.GetInt64()).ToArray();

@@ -119,7 +119,7 @@ public sealed partial class HostileFilesTests
         using var model = LeNet5.Create();
         string path = Path.Combine(_dir, "lenet.safetensors");
         model.SaveSafetensors(path);
-        Assert.AreEqual(64, Safetensors.ReadMetadata(path)[Safetensors.DataSha256Key].Length);
+        Assert.AreEqual(64, Safetensors.ReadMetadata(path)[Safetensors.Sha256Key].Length);
         var bytes = File.ReadAllBytes(path);
         bytes[^100] ^= 0x10;
         File.WriteAllBytes(path, bytes);

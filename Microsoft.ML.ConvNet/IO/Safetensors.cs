@@ -80,10 +80,11 @@ public static class Safetensors
     public const string I64 = "I64";
 
     /// <summary>
-    /// The <c>__metadata__</c> key under which this library records, at save, the SHA-256 (lowercase hex) of the data
-    /// section; a load verifies it when it is present, so a bit flip in the weights is an error, not a different model.
+    /// The <c>__metadata__</c> key under which this library records, at save, a SHA-256 (lowercase hex) of the tensor
+    /// table (each tensor's name, element type, shape and offsets, in data order) followed by the data section; a load
+    /// verifies it when it is present, so a bit flip in a weight or a tensor name is an error, not a different model.
     /// </summary>
-    public const string DataSha256Key = "convnet.data_sha256";
+    public const string Sha256Key = "convnet.sha256";
 
     /// <summary>The largest file read, in bytes (64 GiB).</summary>
     public const long MaxFileBytes = 1L << 36;
@@ -469,10 +470,10 @@ public static class Safetensors
             {
                 throw Bad(source, $"the tensors cover {dataLength} bytes but the data section has {actual}; the last {actual - dataLength} bytes belong to no tensor");
             }
-            if (verify && metadata.TryGetValue(DataSha256Key, out string? recorded))
+            if (verify && metadata.TryGetValue(Sha256Key, out string? recorded))
             {
                 long start = stream.Position;
-                VerifyHash(source, recorded, HashData(stream, dataLength, source));
+                VerifyHash(source, recorded, HashData(stream, dataLength, source, entries));
                 stream.Position = start;
             }
             return new OpenFile(stream, ownsData: false, source, entries, metadata);
@@ -489,18 +490,22 @@ public static class Safetensors
         {
             throw Bad(source, $"the tensors cover {dataLength} bytes but the data section is longer; the bytes after it belong to no tensor");
         }
-        if (verify && metadata.TryGetValue(DataSha256Key, out string? expectedHash))
+        if (verify && metadata.TryGetValue(Sha256Key, out string? expectedHash))
         {
-            VerifyHash(source, expectedHash, Convert.ToHexStringLower(SHA256.HashData(dataBytes)));
+            using var table = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            table.AppendData(TensorTable(entries.Select(e => (e.Name, e.DType, e.Shape, e.Begin, e.End))));
+            table.AppendData(dataBytes);
+            VerifyHash(source, expectedHash, Convert.ToHexStringLower(table.GetHashAndReset()));
         }
         var copy = new MemoryStream(dataBytes, writable: false);
         return new OpenFile(copy, ownsData: true, source, entries, metadata);
     }
 
     /// <summary>The SHA-256 (lowercase hex) of the next <paramref name="count"/> bytes of <paramref name="stream"/>.</summary>
-    private static string HashData(Stream stream, long count, string source)
+    private static string HashData(Stream stream, long count, string source, List<Entry> entries)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(TensorTable(entries.Select(e => (e.Name, e.DType, e.Shape, e.Begin, e.End))));
         var chunk = new byte[ChunkBytes];
         long left = count;
         while (left > 0)
@@ -517,11 +522,22 @@ public static class Safetensors
         return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 
+    /// <summary>The tensor table as hashed: per tensor, in data order, "name NUL dtype NUL d0,d1,.. NUL begin NUL end LF" in UTF-8.</summary>
+    private static byte[] TensorTable(IEnumerable<(string Name, string DType, Shape Shape, long Begin, long End)> entries)
+    {
+        var text = new StringBuilder();
+        foreach (var (name, dtype, shape, begin, end) in entries)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"{name}\0{dtype}\0{string.Join(",", shape.ToArray())}\0{begin}\0{end}\n");
+        }
+        return Encoding.UTF8.GetBytes(text.ToString());
+    }
+
     private static void VerifyHash(string source, string recorded, string actual)
     {
-        if (!string.Equals(recorded, actual, StringComparison.OrdinalIgnoreCase))
+        if (!string.Equals(recorded, actual, StringComparison.Ordinal))
         {
-            throw Bad(source, $"the SHA-256 of its data ({actual}) differs from the one recorded when it was saved ({recorded}): the file is corrupt");
+            throw Bad(source, $"the SHA-256 of its tensors ({actual}) differs from the one recorded when it was saved ({recorded}): the file is corrupt");
         }
     }
 
@@ -724,13 +740,20 @@ public static class Safetensors
         }
         // The SHA-256 of the data section goes into the header, so the data is encoded twice: once to hash, once to write.
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        long at = 0;
+        hash.AppendData(TensorTable(entries.Select(e =>
+        {
+            long begin = at;
+            at += (long)e.Shape.Size * ElementBytes(e.DType)!.Value;
+            return (e.Name, e.DType, e.Shape, begin, at);
+        })));
         EncodeData(entries, hash.AppendData);
         var allMetadata = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (k, v) in metadata ?? new Dictionary<string, string>())
         {
             allMetadata[k] = v;
         }
-        allMetadata[DataSha256Key] = Convert.ToHexStringLower(hash.GetHashAndReset());
+        allMetadata[Sha256Key] = Convert.ToHexStringLower(hash.GetHashAndReset());
 
         using var headerBuffer = new MemoryStream();
         using (var w = new Utf8JsonWriter(headerBuffer))
