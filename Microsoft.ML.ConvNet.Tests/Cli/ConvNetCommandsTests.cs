@@ -386,6 +386,16 @@ public sealed class ConvNetCommandsTests
     }
 
     [TestMethod]
+    public void Readme_ListsTheExitCodesOfTheHelp()
+    {
+        string readme = File.ReadAllText(Path.Combine(Microsoft.ML.ConvNet.Tests.Samples.SampleFolders.RepositoryRoot(), "README.md"));
+        foreach (string line in Microsoft.ML.ConvNet.Cli.ConvNetCli.ExitCodes.Split('\n').Skip(1).Select(l => l.Trim()).Where(l => l.Length > 0))
+        {
+            StringAssert.Contains(readme, line, "README.md lists the exit codes as 'convnet --help' does");
+        }
+    }
+
+    [TestMethod]
     public void Help_ListsTheExitCodes()
     {
         var (code, stdout, _) = Run("--help");
