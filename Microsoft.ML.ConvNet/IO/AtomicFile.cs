@@ -76,7 +76,13 @@ public static partial class AtomicFile
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
         {
-            throw new IOException($"'{full}' cannot be written: {e.Message}", e);
+            string reason = e switch
+            {
+                UnauthorizedAccessException => "permission denied",
+                FileNotFoundException or DirectoryNotFoundException => "no file can be created in its folder",
+                _ => e.Message.Replace(tmp, full, StringComparison.Ordinal),
+            };
+            throw new IOException($"'{full}' cannot be written: {reason}.", e);
         }
     }
 

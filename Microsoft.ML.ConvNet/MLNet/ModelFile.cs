@@ -54,15 +54,26 @@ public static class ModelFile
 
     private static void VerifyCore(Stream stream, string path)
     {
-        using var zip = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true);
-        if (zip.Entries.Count == 0)
+        ZipArchive zip;
+        IReadOnlyCollection<ZipArchiveEntry> entries;
+        try
+        {
+            zip = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true);
+            entries = zip.Entries;
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"model file '{path}' is not a valid zip archive ({e.Message})", e);
+        }
+        using var _ = zip;
+        if (entries.Count == 0)
         {
             throw new InvalidDataException($"model file '{path}' is an empty zip; an ML.NET model holds its components as zip entries.");
         }
         var crc = new Crc32();
         var buffer = new byte[1 << 16];
         long total = 0;
-        foreach (var entry in zip.Entries)
+        foreach (var entry in entries)
         {
             if (entry.Length > MaxEntryBytes || entry.Length < 0)
             {
