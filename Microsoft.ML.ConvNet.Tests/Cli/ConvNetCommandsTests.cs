@@ -178,14 +178,14 @@ public sealed class ConvNetCommandsTests
         Assert.AreEqual(0, _fashionRun.Code, _fashionRun.Err);
         string missing = Path.Combine(_tmp, "no-such-image.png");
         var (code, stdout, stderr) = Run("predict", "--model", _fashionModel, missing);
-        Assert.AreEqual(1, code, stderr);
+        Assert.AreEqual(3, code, stderr);
         StringAssert.Contains(stderr, missing);
         Assert.AreEqual(string.Empty, stdout);
 
         string corrupt = Path.Combine(_tmp, "corrupt.png");
         File.WriteAllBytes(corrupt, [0x89, (byte)'P', (byte)'N', (byte)'G', 1, 2, 3, 4, 5, 6, 7, 8]);
         (code, _, stderr) = Run("predict", "--model", _fashionModel, corrupt);
-        Assert.AreEqual(1, code, stderr);
+        Assert.AreEqual(4, code, stderr);
         StringAssert.Contains(stderr, corrupt);
     }
 
@@ -194,13 +194,13 @@ public sealed class ConvNetCommandsTests
     {
         string missing = Path.Combine(_tmp, "missing.zip");
         var (code, _, stderr) = Run("evaluate", "--model", missing, "--dataset", "fashion-mnist");
-        Assert.AreEqual(1, code, stderr);
+        Assert.AreEqual(3, code, stderr);
         StringAssert.Contains(stderr, missing);
 
         string corrupt = Path.Combine(_tmp, "corrupt.zip");
         File.WriteAllText(corrupt, "this is not a zip");
         (code, _, stderr) = Run("predict", "--model", corrupt, Path.Combine(_tmp, "models", "lenet5.zip"));
-        Assert.AreEqual(1, code, stderr);
+        Assert.AreEqual(4, code, stderr);
         StringAssert.Contains(stderr, corrupt);
 
         // A model truncated half-way.
@@ -209,7 +209,7 @@ public sealed class ConvNetCommandsTests
         var bytes = File.ReadAllBytes(_fashionModel);
         File.WriteAllBytes(truncated, bytes[..(bytes.Length / 2)]);
         (code, _, stderr) = Run("evaluate", "--model", truncated, "--dataset", "fashion-mnist", "--test-limit", "10");
-        Assert.AreEqual(1, code, stderr);
+        Assert.AreEqual(4, code, stderr);
         StringAssert.Contains(stderr, truncated);
     }
 
@@ -294,14 +294,114 @@ public sealed class ConvNetCommandsTests
         // The corrupt image is read for training or for the held-out evaluation: either way the run fails naming it.
         var (code, _, stderr) = Run("train", "--dataset", folder, "--arch", "smallcnn", "--epochs", "1", "--test-fraction", "0.2",
             "--output", model);
-        Assert.AreEqual(1, code, stderr);
+        Assert.AreEqual(4, code, stderr);
         StringAssert.Contains(stderr, "broken.png");
         Assert.IsFalse(File.Exists(model));
 
         // evaluate and predict name the file too.
         (code, _, stderr) = Run("evaluate", "--model", _fashionModel, "--dataset", folder);
-        Assert.AreEqual(1, code, stderr);
+        Assert.AreEqual(4, code, stderr);
         StringAssert.Contains(stderr, "broken.png");
+    }
+
+    [TestMethod]
+    public void Predict_ScoresEveryGoodFileAndReportsEachBadOneExitingNonZeroAtTheEnd()
+    {
+        Assert.AreEqual(0, _fashionRun.Code, _fashionRun.Err);
+        string dir = Path.Combine(_tmp, "mixed");
+        var good = WriteFolder(dir, [1, 8], 2).Select(f => f.Path).ToArray();
+        string missing = Path.Combine(dir, "missing.png");
+        string truncated = Path.Combine(dir, "truncated.png");
+        var png = File.ReadAllBytes(good.First(f => f.EndsWith(".png", StringComparison.Ordinal)));
+        File.WriteAllBytes(truncated, png[..(png.Length / 2)]);
+        var (code, stdout, stderr) = Run(["predict", "--model", _fashionModel, good[0], missing, good[1], truncated, good[2], good[3], "--json"]);
+        Assert.AreEqual(4, code, stderr);
+        var json = LastLineJson(stdout);
+        CollectionAssert.AreEqual(new[] { good[0], good[1], good[2], good[3] },
+            json.GetProperty("predictions").EnumerateArray().Select(p => p.GetProperty("file").GetString()).ToArray(), "every good file is scored");
+        var errors = json.GetProperty("errors").EnumerateArray().ToArray();
+        Assert.HasCount(2, errors);
+        Assert.AreEqual(3, errors[0].GetProperty("exitCode").GetInt32());
+        Assert.AreEqual(4, errors[1].GetProperty("exitCode").GetInt32());
+        StringAssert.Contains(stderr, missing);
+        StringAssert.Contains(stderr, truncated);
+        StringAssert.Contains(stderr, "truncated");
+        StringAssert.Contains(stderr, "2 of 6 files could not be classified");
+
+        // Only missing files: exit code 3.
+        (code, _, _) = Run("predict", "--model", _fashionModel, good[0], missing);
+        Assert.AreEqual(3, code);
+    }
+
+    [TestMethod]
+    public void TrainAndEvaluate_SkipBadImages_ListTheSkippedFilesAndUseTheRest()
+    {
+        string folder = Path.Combine(_tmp, "skip-bad");
+        var files = WriteFolder(folder, [1, 8], 10);
+        string corrupt = Path.Combine(folder, "Bag", "broken.png");
+        File.WriteAllBytes(corrupt, [0x89, (byte)'P', (byte)'N', (byte)'G', 1, 2, 3, 4, 5, 6, 7, 8]);
+        string truncated = Path.Combine(folder, "Trouser", "cut.png");
+        var png = File.ReadAllBytes(files.First(f => f.Path.EndsWith(".png", StringComparison.Ordinal)).Path);
+        File.WriteAllBytes(truncated, png[..(png.Length * 2 / 3)]);
+        string model = Path.Combine(_tmp, "skip-bad.zip");
+
+        var (code, _, stderr) = Run("train", "--dataset", folder, "--arch", "smallcnn", "--channels", "1", "--epochs", "1", "--output", model);
+        Assert.AreEqual(4, code, stderr);
+        StringAssert.Contains(stderr, "2 of 22 image files cannot be used");
+        StringAssert.Contains(stderr, "broken.png");
+        StringAssert.Contains(stderr, "cut.png");
+        StringAssert.Contains(stderr, "--skip-bad-images");
+        Assert.IsFalse(File.Exists(model));
+
+        (code, var stdout, stderr) = Run("train", "--dataset", folder, "--arch", "smallcnn", "--channels", "1", "--epochs", "1",
+            "--batch-size", "8", "--output", model, "--skip-bad-images", "--json");
+        Assert.AreEqual(0, code, stderr);
+        StringAssert.Contains(stdout, "skipping 2 of 22 image files");
+        var trained = LastLineJson(stdout);
+        Assert.AreEqual(20, trained.GetProperty("trainRows").GetInt32() + trained.GetProperty("testRows").GetInt32());
+        var skipped = trained.GetProperty("skippedImages").EnumerateArray().Select(e => e.GetString()!).ToArray();
+        Assert.HasCount(2, skipped);
+        Assert.IsTrue(skipped.Any(t => t.Contains("cut.png", StringComparison.Ordinal) && t.Contains("truncated", StringComparison.Ordinal)), string.Join("\n", skipped));
+
+        (code, stdout, stderr) = Run("evaluate", "--model", model, "--dataset", folder, "--skip-bad-images", "--json");
+        Assert.AreEqual(0, code, stderr);
+        Assert.AreEqual(20, LastLineJson(stdout).GetProperty("testRows").GetInt32());
+        Assert.AreEqual(2, LastLineJson(stdout).GetProperty("skippedImages").GetArrayLength());
+    }
+
+    [TestMethod]
+    public void Train_UnwritableOutput_FailsBeforeTrainingNamingThePath()
+    {
+        string file = Path.Combine(_tmp, "a-file");
+        File.WriteAllText(file, "x");
+        string output = Path.Combine(file, "model.zip");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var (code, stdout, stderr) = Run("train", "--dataset", "fashion-mnist", "--data-dir", FashionMnistTests.BundledFolder(), "--arch", "lenet5",
+            "--epochs", "1", "--output", output);
+        Assert.AreEqual(3, code, stderr);
+        StringAssert.Contains(stderr, output);
+        StringAssert.Contains(stderr, "--output");
+        Assert.DoesNotContain("epoch", stdout, "nothing was trained");
+        Assert.IsLessThan(10, clock.Elapsed.TotalSeconds);
+    }
+
+    [TestMethod]
+    public void Readme_ListsTheExitCodesOfTheHelp()
+    {
+        string readme = File.ReadAllText(Path.Combine(Microsoft.ML.ConvNet.Tests.Samples.SampleFolders.RepositoryRoot(), "README.md"));
+        foreach (string line in Microsoft.ML.ConvNet.Cli.ConvNetCli.ExitCodes.Split('\n').Skip(1).Select(l => l.Trim()).Where(l => l.Length > 0))
+        {
+            StringAssert.Contains(readme, line, "README.md lists the exit codes as 'convnet --help' does");
+        }
+    }
+
+    [TestMethod]
+    public void Help_ListsTheExitCodes()
+    {
+        var (code, stdout, _) = Run("--help");
+        Assert.AreEqual(0, code);
+        StringAssert.Contains(stdout, "Exit codes:");
+        StringAssert.Contains(stdout, "4   an invalid input file");
     }
 
     [TestMethod]
@@ -323,11 +423,11 @@ public sealed class ConvNetCommandsTests
     {
         string nowhere = Path.Combine(_tmp, "no-such-folder");
         var (code, _, stderr) = Run("train", "--dataset", nowhere, "--arch", "smallcnn", "--output", Path.Combine(_tmp, "x.zip"));
-        Assert.AreEqual(1, code, stderr);
+        Assert.AreEqual(3, code, stderr);
         StringAssert.Contains(stderr, nowhere);
 
         (code, _, stderr) = Run("train", "--dataset", "fashion-mnist", "--data-dir", nowhere, "--arch", "lenet5", "--output", Path.Combine(_tmp, "x.zip"));
-        Assert.AreEqual(1, code, stderr);
+        Assert.AreEqual(3, code, stderr);
         StringAssert.Contains(stderr, nowhere);
 
         string empty = Path.Combine(_tmp, "empty-folder");

@@ -1,3 +1,4 @@
+using Microsoft.ML.ConvNet.IO;
 using Microsoft.ML.ConvNet.Data;
 
 namespace Microsoft.ML.ConvNet.Tests.Data;
@@ -121,7 +122,7 @@ public sealed class FashionMnistTests
         {
             fs.SetLength(fs.Length / 3);
         }
-        var e = Assert.ThrowsExactly<InvalidDataException>(() => FashionMnist.Load(folder, DatasetSplit.Test));
+        var e = Assert.ThrowsExactly<InvalidFileException>(() => FashionMnist.Load(folder, DatasetSplit.Test));
         StringAssert.Contains(e.Message, images);
         StringAssert.Contains(e.Message, "truncated");
     }
@@ -134,13 +135,13 @@ public sealed class FashionMnistTests
         var bytes = File.ReadAllBytes(labels);
         bytes[bytes.Length / 2] ^= 0x40;
         File.WriteAllBytes(labels, bytes);
-        var e = Assert.ThrowsExactly<InvalidDataException>(() => FashionMnist.Load(folder, DatasetSplit.Test));
+        var e = Assert.ThrowsExactly<InvalidFileException>(() => FashionMnist.Load(folder, DatasetSplit.Test));
         StringAssert.Contains(e.Message, labels);
         StringAssert.Contains(e.Message, "SHA-256");
 
         // Without verification the reader itself still notices: the gzip stream or its CRC is broken.
         var e2 = Assert.Throws<Exception>(() => FashionMnist.Load(folder, DatasetSplit.Test, new FashionMnistOptions { VerifyChecksums = false }));
-        Assert.IsInstanceOfType<InvalidDataException>(e2);
+        Assert.IsInstanceOfType<InvalidFileException>(e2);
         StringAssert.Contains(e2.Message, labels);
     }
 
@@ -164,7 +165,7 @@ public sealed class FashionMnistTests
         bytes[100] = 3;
         bytes[101] = 3;
         File.WriteAllBytes(rawLabels, bytes);
-        var e = Assert.ThrowsExactly<InvalidDataException>(() => FashionMnist.Load(folder, DatasetSplit.Test));
+        var e = Assert.ThrowsExactly<InvalidFileException>(() => FashionMnist.Load(folder, DatasetSplit.Test));
         StringAssert.Contains(e.Message, rawLabels);
     }
 

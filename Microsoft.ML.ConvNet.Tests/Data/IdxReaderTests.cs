@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using Microsoft.ML.ConvNet.IO;
 using Microsoft.ML.ConvNet.Data;
 
 namespace Microsoft.ML.ConvNet.Tests.Data;
@@ -78,12 +79,12 @@ public sealed class IdxReaderTests
         string path = Path.Combine(_dir, "images");
         IdxWriter.Write(path, [2, 3, 4], Pattern(24));
         Assert.AreEqual(2, IdxReader.Read(path, [-1, 3, 4]).Count);
-        var e = Assert.ThrowsExactly<InvalidDataException>(() => IdxReader.Read(path, [-1, 28, 28]));
+        var e = Assert.ThrowsExactly<InvalidFileException>(() => IdxReader.Read(path, [-1, 28, 28]));
         StringAssert.Contains(e.Message, path);
         StringAssert.Contains(e.Message, "dimensions mismatch");
         StringAssert.Contains(e.Message, "[2, 3, 4]");
         StringAssert.Contains(e.Message, "[*, 28, 28]");
-        e = Assert.ThrowsExactly<InvalidDataException>(() => IdxReader.Read(path, [-1]));
+        e = Assert.ThrowsExactly<InvalidFileException>(() => IdxReader.Read(path, [-1]));
         StringAssert.Contains(e.Message, "dimensions mismatch");
     }
 
@@ -95,7 +96,7 @@ public sealed class IdxReaderTests
         string path = Path.Combine(_dir, "bad.idx");
         byte[] content = [0x12, 0x34, 0x08, 0x01, 0, 0, 0, 1, 7];
         WriteBytes(path, content, gzip);
-        var e = Assert.ThrowsExactly<InvalidDataException>(() => IdxReader.Read(path));
+        var e = Assert.ThrowsExactly<InvalidFileException>(() => IdxReader.Read(path));
         StringAssert.Contains(e.Message, path);
         StringAssert.Contains(e.Message, "bad magic number");
     }
@@ -105,12 +106,12 @@ public sealed class IdxReaderTests
     {
         string path = Path.Combine(_dir, "floats.idx");
         WriteBytes(path, [0, 0, 0x0D, 1, 0, 0, 0, 1, 0, 0, 0, 0], gzip: false);
-        var e = Assert.ThrowsExactly<InvalidDataException>(() => IdxReader.Read(path));
+        var e = Assert.ThrowsExactly<InvalidFileException>(() => IdxReader.Read(path));
         StringAssert.Contains(e.Message, path);
         StringAssert.Contains(e.Message, "Single");
 
         WriteBytes(path, [0, 0, 0x08, 0], gzip: false);
-        e = Assert.ThrowsExactly<InvalidDataException>(() => IdxReader.Read(path));
+        e = Assert.ThrowsExactly<InvalidFileException>(() => IdxReader.Read(path));
         StringAssert.Contains(e.Message, "rank 0");
     }
 
@@ -129,7 +130,7 @@ public sealed class IdxReaderTests
             IdxWriter.Write(ms, [4, 2, 5], Pattern(40));
             WriteBytes(path, ms.ToArray()[..keep], gzip);
         }
-        var e = Assert.ThrowsExactly<InvalidDataException>(() => IdxReader.Read(path));
+        var e = Assert.ThrowsExactly<InvalidFileException>(() => IdxReader.Read(path));
         StringAssert.Contains(e.Message, path);
         StringAssert.Contains(e.Message, "truncated");
     }
@@ -141,7 +142,7 @@ public sealed class IdxReaderTests
         IdxWriter.Write(path, [50, 20], Pattern(1000), gzip: true);
         var bytes = File.ReadAllBytes(path);
         File.WriteAllBytes(path, bytes[..(bytes.Length / 2)]);
-        var e = Assert.ThrowsExactly<InvalidDataException>(() => IdxReader.Read(path));
+        var e = Assert.ThrowsExactly<InvalidFileException>(() => IdxReader.Read(path));
         StringAssert.Contains(e.Message, path);
     }
 
@@ -155,7 +156,7 @@ public sealed class IdxReaderTests
             ms.WriteByte(4);
             File.WriteAllBytes(path, ms.ToArray());
         }
-        var e = Assert.ThrowsExactly<InvalidDataException>(() => IdxReader.Read(path));
+        var e = Assert.ThrowsExactly<InvalidFileException>(() => IdxReader.Read(path));
         StringAssert.Contains(e.Message, path);
         StringAssert.Contains(e.Message, "dimensions mismatch");
     }

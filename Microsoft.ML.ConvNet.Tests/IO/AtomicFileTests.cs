@@ -80,4 +80,44 @@ public sealed class AtomicFileTests
         Assert.ThrowsExactly<ArgumentNullException>(() => AtomicFile.Write(path, null!));
         Assert.IsEmpty(Directory.GetFiles(_dir));
     }
+
+    [TestMethod]
+    public void StaleTemporaryFilesOfKilledSavesAreRemovedAtTheNextSaveAndLockedOnesKept()
+    {
+        string path = Path.Combine(_dir, "model.zip");
+        string stale = path + ".0123abcd.tmp", busy = path + ".89abcdef.tmp", other = path + ".notours.tmp", otherName = Path.Combine(_dir, "other.zip.0123abcd.tmp");
+        foreach (string f in new[] { stale, busy, other, otherName })
+        {
+            File.WriteAllBytes(f, new byte[1000]);
+        }
+        using (new FileStream(busy, FileMode.Open, FileAccess.ReadWrite, FileShare.None))
+        {
+            AtomicFile.Write(path, s => s.Write([7]));
+        }
+        CollectionAssert.AreEquivalent(
+            new[] { "model.zip", Path.GetFileName(busy), Path.GetFileName(other), Path.GetFileName(otherName) },
+            Directory.GetFiles(_dir).Select(Path.GetFileName).ToArray(),
+            "the stale file of this path is removed; one still being written, and files of other names, stay");
+        AtomicFile.Write(path, s => s.Write([8]));
+        Assert.IsFalse(File.Exists(busy), "once released it is stale too");
+    }
+
+    [TestMethod]
+    public void CheckWritableNamesAPathThatCannotBeWrittenAndLeavesNothing()
+    {
+        string file = Path.Combine(_dir, "plain.txt");
+        File.WriteAllText(file, "x");
+        var e = Assert.ThrowsExactly<IOException>(() => AtomicFile.CheckWritable(Path.Combine(file, "model.zip")));
+        StringAssert.Contains(e.Message, Path.Combine(file, "model.zip"));
+        e = Assert.ThrowsExactly<IOException>(() => AtomicFile.CheckWritable(_dir));
+        StringAssert.Contains(e.Message, "is a folder");
+        if (OperatingSystem.IsLinux())
+        {
+            e = Assert.ThrowsExactly<IOException>(() => AtomicFile.CheckWritable("/proc/x.zip"));
+            StringAssert.Contains(e.Message, "/proc/x.zip");
+        }
+        string ok = Path.Combine(_dir, "new", "model.zip");
+        AtomicFile.CheckWritable(ok);
+        Assert.IsEmpty(Directory.GetFiles(Path.GetDirectoryName(ok)!), "the probe file is removed");
+    }
 }

@@ -83,6 +83,11 @@ public sealed class SafetensorsTests
         long coveredTo = 0;
         foreach (var p in header.RootElement.EnumerateObject())
         {
+            if (p.Name == "__metadata__")
+            {
+                Assert.AreEqual(64, p.Value.GetProperty(Safetensors.Sha256Key).GetString()!.Length, "the data's SHA-256 is recorded");
+                continue;
+            }
             var offsets = p.Value.GetProperty("data_offsets").EnumerateArray().Select(e => e.GetInt64()).ToArray();
             Assert.AreEqual(coveredTo, offsets[0], p.Name);
             coveredTo = offsets[1];
@@ -351,18 +356,18 @@ public sealed class SafetensorsTests
         using var model = new Sequential(new Linear(2, 1));
         string path = Path.Combine(_dir, "ints.safetensors");
         File.WriteAllBytes(path, Build("""{"0.weight":{"dtype":"I32","shape":[1,2],"data_offsets":[0,8]},"0.bias":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}}""", new byte[12]));
-        var e = Assert.ThrowsExactly<InvalidDataException>(() => model.LoadSafetensors(path));
+        var e = Assert.ThrowsExactly<InvalidFileException>(() => model.LoadSafetensors(path));
         StringAssert.Contains(e.Message, path);
         StringAssert.Contains(e.Message, "'0.weight'");
         StringAssert.Contains(e.Message, "I32");
 
         File.WriteAllBytes(path, Build("""{"0.weight":{"dtype":"I64","shape":[1,2],"data_offsets":[0,16]},"0.bias":{"dtype":"F32","shape":[1],"data_offsets":[16,20]}}""", new byte[20]));
-        e = Assert.ThrowsExactly<InvalidDataException>(() => Safetensors.Read(path));
+        e = Assert.ThrowsExactly<InvalidFileException>(() => Safetensors.Read(path));
         StringAssert.Contains(e.Message, "'0.weight' has element type I64");
         StringAssert.Contains(e.Message, "num_batches_tracked");
 
         File.WriteAllBytes(path, Build("""{"x":{"dtype":"Q4","shape":[1],"data_offsets":[0,1]}}""", new byte[1]));
-        e = Assert.ThrowsExactly<InvalidDataException>(() => Safetensors.Read(path));
+        e = Assert.ThrowsExactly<InvalidFileException>(() => Safetensors.Read(path));
         StringAssert.Contains(e.Message, "'x' has the unknown element type 'Q4'");
     }
 
@@ -393,13 +398,13 @@ public sealed class SafetensorsTests
         string path = Path.Combine(_dir, kind + ".safetensors");
         File.WriteAllBytes(path, Malformed(kind));
 
-        var e = Assert.ThrowsExactly<InvalidDataException>(() => Safetensors.Read(path));
+        var e = Assert.ThrowsExactly<InvalidFileException>(() => Safetensors.Read(path));
         StringAssert.Contains(e.Message, path);
         StringAssert.Contains(e.Message, "is not a valid safetensors file");
         StringAssert.Contains(e.Message, expected);
 
         using var model = new Sequential(new Linear(2, 1));
-        Assert.ThrowsExactly<InvalidDataException>(() => model.LoadSafetensors(path, strict: false), "loading checks the file too");
+        Assert.ThrowsExactly<InvalidFileException>(() => model.LoadSafetensors(path, strict: false), "loading checks the file too");
     }
 
     private static byte[] Malformed(string kind)
@@ -460,22 +465,22 @@ public sealed class SafetensorsTests
         // A header length of 2^63 on a stream that cannot tell its length: refused before any allocation.
         var prefix = new byte[16];
         BinaryPrimitives.WriteUInt64LittleEndian(prefix, 1UL << 63);
-        var e = Assert.ThrowsExactly<InvalidDataException>(() => Safetensors.Read(new ForwardOnlyStream(prefix), "net.bin"));
+        var e = Assert.ThrowsExactly<InvalidFileException>(() => Safetensors.Read(new ForwardOnlyStream(prefix), "net.bin"));
         StringAssert.Contains(e.Message, "net.bin");
         StringAssert.Contains(e.Message, "exceeds the limit");
 
         // A header that claims 1 GB of data over a stream holding 8 bytes: fails on the missing bytes.
         var claims = Build("""{"a":{"dtype":"F32","shape":[268435456],"data_offsets":[0,1073741824]}}""", new byte[8]);
-        e = Assert.ThrowsExactly<InvalidDataException>(() => Safetensors.Read(new ForwardOnlyStream(claims), "net.bin"));
+        e = Assert.ThrowsExactly<InvalidFileException>(() => Safetensors.Read(new ForwardOnlyStream(claims), "net.bin"));
         StringAssert.Contains(e.Message, "it is truncated: the data section needs 1073741824 bytes but only 8 follow");
 
         // More than one array can hold.
         var larger = Build("""{"a":{"dtype":"F64","shape":[1073741824],"data_offsets":[0,8589934592]}}""", new byte[8]);
-        e = Assert.ThrowsExactly<InvalidDataException>(() => Safetensors.Read(new ForwardOnlyStream(larger), "net.bin"));
+        e = Assert.ThrowsExactly<InvalidFileException>(() => Safetensors.Read(new ForwardOnlyStream(larger), "net.bin"));
         StringAssert.Contains(e.Message, "too large to read from a stream of unknown length");
 
         // Bytes after the last tensor.
-        e = Assert.ThrowsExactly<InvalidDataException>(() => Safetensors.Read(new ForwardOnlyStream(Build("""{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}""", new byte[5])), "net.bin"));
+        e = Assert.ThrowsExactly<InvalidFileException>(() => Safetensors.Read(new ForwardOnlyStream(Build("""{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}""", new byte[5])), "net.bin"));
         StringAssert.Contains(e.Message, "belong to no tensor");
     }
 

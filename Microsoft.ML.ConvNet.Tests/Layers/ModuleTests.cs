@@ -1,3 +1,4 @@
+using Microsoft.ML.ConvNet.IO;
 using Microsoft.ML.ConvNet.Layers;
 using Microsoft.ML.ConvNet.Tensors;
 using Microsoft.ML.ConvNet.Tests.Reference;

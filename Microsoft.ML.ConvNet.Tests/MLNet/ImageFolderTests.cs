@@ -129,10 +129,42 @@ public sealed class ImageFolderTests
         var model = Pipeline(skip: true).Fit(data);
         var convnet = ((TransformerChain<ConvNetTransformer>)model).LastTransformer;
         Assert.AreEqual(1, convnet.SkippedRows);
+        StringAssert.Contains(convnet.SkippedImages.Single(), "garbage.jpg");
 
         var scoring = Assert.ThrowsExactly<InvalidDataException>(() => model.Transform(data).Preview(20));
         StringAssert.Contains(scoring.Message, "row 7");
         StringAssert.Contains(scoring.Message, "garbage.jpg");
+    }
+
+    [TestMethod]
+    public void ATruncatedImageInRawBytesIsNamedOrSkippedNotTrainedOnHalfGrey()
+    {
+        string cut = Path.Combine(s_root, "cut.png");
+        var png = File.ReadAllBytes(Path.Combine(s_root, s_rows[0].ImagePath));
+        File.WriteAllBytes(cut, png[..(png.Length * 2 / 3)]);
+        var rows = s_rows.Take(5).Append(new FileRow { ImagePath = "cut.png", Label = "red" }).Concat(s_rows.Skip(5)).ToList();
+        var ml = new MLContext(1);
+        var data = ml.Data.LoadFromEnumerable(rows);
+        IEstimator<ITransformer> Pipeline(bool skip)
+        {
+            var o = Options("Bytes");
+            o.Epochs = 1;
+            o.SkipUnreadableImages = skip;
+            return ml.Transforms.Conversion.MapValueToKey("LabelKey", "Label")
+                .Append(ml.Transforms.LoadRawImageBytes("Bytes", s_root, "ImagePath"))
+                .Append(ml.MulticlassClassification.Trainers.ConvNet(o));
+        }
+
+        var e = Assert.ThrowsExactly<InvalidDataException>(() => Pipeline(skip: false).Fit(data));
+        StringAssert.Contains(e.Message, "row 5");
+        StringAssert.Contains(e.Message, "cut.png");
+        StringAssert.Contains(e.Message, "truncated");
+
+        var model = (TransformerChain<ConvNetTransformer>)Pipeline(skip: true).Fit(data);
+        Assert.AreEqual(1, model.LastTransformer.SkippedRows);
+        Assert.HasCount(1, model.LastTransformer.SkippedImages);
+        StringAssert.Contains(model.LastTransformer.SkippedImages[0], "cut.png");
+        StringAssert.Contains(model.LastTransformer.SkippedImages[0], "truncated");
     }
 
     [TestMethod]

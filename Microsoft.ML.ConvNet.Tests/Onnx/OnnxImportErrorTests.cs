@@ -1,3 +1,4 @@
+using Microsoft.ML.ConvNet.IO;
 using Microsoft.ML.ConvNet.Layers;
 using Microsoft.ML.ConvNet.Models;
 using Microsoft.ML.ConvNet.Onnx;
@@ -51,7 +52,7 @@ public sealed class OnnxImportErrorTests
     [TestMethod]
     public void OnnxImport_ExternalData_IsRefused()
     {
-        var e = Assert.ThrowsExactly<InvalidDataException>(() => OnnxModel.Load(OnnxImportOperatorTests.FixturePath("external_data")));
+        var e = Assert.ThrowsExactly<InvalidFileException>(() => OnnxModel.Load(OnnxImportOperatorTests.FixturePath("external_data")));
         StringAssert.Contains(e.Message, "external");
         StringAssert.Contains(e.Message, "external_data.onnx");
     }
@@ -62,7 +63,7 @@ public sealed class OnnxImportErrorTests
         foreach (var bytes in new[] { Array.Empty<byte>(), "hello, world"u8.ToArray(), new byte[] { 0x0A, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F } })
         {
             using var stream = new MemoryStream(bytes);
-            var e = Assert.ThrowsExactly<InvalidDataException>(() => OnnxModel.Load(stream, "junk.onnx"));
+            var e = Assert.ThrowsExactly<InvalidFileException>(() => OnnxModel.Load(stream, "junk.onnx"));
             StringAssert.Contains(e.Message, "junk.onnx");
         }
     }
@@ -74,7 +75,7 @@ public sealed class OnnxImportErrorTests
         foreach (int cut in new[] { 1, 7, 100, 1000, 50_000, bytes.Length / 3, bytes.Length / 2, bytes.Length - 100, bytes.Length - 1 })
         {
             using var stream = new MemoryStream(bytes, 0, cut);
-            var e = Assert.ThrowsExactly<InvalidDataException>(() => OnnxModel.Load(stream, "cut.onnx"), $"cut at {cut} of {bytes.Length}");
+            var e = Assert.ThrowsExactly<InvalidFileException>(() => OnnxModel.Load(stream, "cut.onnx"), $"cut at {cut} of {bytes.Length}");
             StringAssert.Contains(e.Message, "cut.onnx");
         }
     }
@@ -103,7 +104,7 @@ public sealed class OnnxImportErrorTests
                 using var m = OnnxModel.Load(new MemoryStream(bytes), "flipped.onnx");
                 loaded++;
             }
-            catch (InvalidDataException e)
+            catch (InvalidFileException e)
             {
                 StringAssert.Contains(e.Message, "flipped.onnx");
                 invalid++;

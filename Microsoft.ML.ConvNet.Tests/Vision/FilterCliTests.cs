@@ -1,3 +1,4 @@
+using Microsoft.ML.ConvNet.IO;
 using Microsoft.ML.ConvNet.Tensors;
 using Microsoft.ML.ConvNet.Tests.Data;
 using Microsoft.ML.ConvNet.Vision;
@@ -85,14 +86,14 @@ public sealed class FilterCliTests
 
         string missing = Path.Combine(_tmp, "missing.png");
         (code, _, stderr) = Run("filter", "--kernel", "sobel-x", missing, output);
-        Assert.AreEqual(1, code);
+        Assert.AreEqual(3, code, "a missing file");
         StringAssert.Contains(stderr, missing);
         StringAssert.Contains(stderr, "does not exist");
 
         string notImage = Path.Combine(_tmp, "notes.png");
         File.WriteAllText(notImage, "not an image");
         (code, _, stderr) = Run("filter", "--kernel", "sobel-x", notImage, output);
-        Assert.AreEqual(1, code);
+        Assert.AreEqual(4, code, "an invalid input file");
         StringAssert.Contains(stderr, notImage);
         StringAssert.Contains(stderr, "not an image");
 
@@ -110,7 +111,7 @@ public sealed class FilterCliTests
         var bytes = File.ReadAllBytes(Photo());
         File.WriteAllBytes(truncated, bytes[..(bytes.Length / 2)]);
         (code, _, stderr) = Run("filter", "--kernel", "sobel-x", truncated, output);
-        Assert.AreEqual(1, code);
+        Assert.AreEqual(4, code, "an invalid input file");
         StringAssert.Contains(stderr, truncated);
         Assert.IsFalse(File.Exists(output), "nothing is written on errors");
 

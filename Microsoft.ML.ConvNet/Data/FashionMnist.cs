@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using Microsoft.ML.ConvNet.IO;
 using Microsoft.ML.ConvNet.Tensors;
 
 namespace Microsoft.ML.ConvNet.Data;
@@ -97,7 +98,7 @@ public static class FashionMnist
     /// Loads one split. <paramref name="folder"/> may be null: the folder is then found by <see cref="FindDataDirectory"/>.
     /// </summary>
     /// <exception cref="DirectoryNotFoundException">No folder holding the files was found; the message lists where it looked.</exception>
-    /// <exception cref="InvalidDataException">A file is truncated, corrupt (checksum mismatch) or malformed; the message names it.</exception>
+    /// <exception cref="InvalidFileException">A file is truncated, corrupt (checksum mismatch) or malformed; the message names it.</exception>
     public static ImageDataset Load(string? folder, DatasetSplit split, FashionMnistOptions? options = null)
     {
         options ??= new FashionMnistOptions();
@@ -122,7 +123,7 @@ public static class FashionMnist
         var labels = IdxReader.Read(labelsPath, [-1], readLimit);
         if (images.Count != labels.Count)
         {
-            throw new InvalidDataException(
+            throw new InvalidFileException(labelsPath,
                 $"{imagesPath} holds {images.Count} images but {labelsPath} holds {labels.Count} labels (dimensions mismatch).");
         }
         int[] indices = options.Limit is int limit && options.SubsetSeed is int seed
@@ -153,7 +154,7 @@ public static class FashionMnist
             int label = labels.Data[src];
             if (label >= Names.Length)
             {
-                throw new InvalidDataException($"{labelsPath}: label {label} of item {src} is outside [0, {Names.Length}).");
+                throw new InvalidFileException(labelsPath, $"{labelsPath}: label {label} of item {src} is outside [0, {Names.Length}).");
             }
             y[i] = label;
             var from = images.Data.AsSpan(src * pixels, pixels);
@@ -169,7 +170,7 @@ public static class FashionMnist
     /// <summary>
     /// Checks a Fashion-MNIST file (gzip or raw, recognised by name) against its published size and SHA-256.
     /// </summary>
-    /// <exception cref="InvalidDataException">The file is truncated or its checksum differs; the message names the file.</exception>
+    /// <exception cref="InvalidFileException">The file is truncated or its checksum differs; the message names the file.</exception>
     /// <exception cref="ArgumentException">The file name is not one of the Fashion-MNIST files.</exception>
     public static void VerifyChecksum(string path)
     {
@@ -180,15 +181,15 @@ public static class FashionMnist
         var file = Files.FirstOrDefault(f => string.Equals(f.Name, stem, StringComparison.Ordinal))
             ?? throw new ArgumentException($"'{path}' is not a Fashion-MNIST file; expected one of {string.Join(", ", FileNames)} (or without .gz).", nameof(path));
         var (hash, size) = gz ? (file.GzipSha256, file.GzipSize) : (file.RawSha256, file.RawSize);
-        long actualSize = new FileInfo(path).Length;
+        long actualSize = InputFile.CheckRegular(path, IdxReader.MaxBytes, "Fashion-MNIST file");
         if (actualSize < size)
         {
-            throw new InvalidDataException(
+            throw new InvalidFileException(path,
                 $"{path} is truncated: {actualSize} bytes, expected {size}. Restore it from the Fashion-MNIST release (or {SystemFolder}).");
         }
         if (actualSize != size)
         {
-            throw new InvalidDataException($"{path} is corrupt: {actualSize} bytes, expected {size}.");
+            throw new InvalidFileException(path, $"{path} is corrupt: {actualSize} bytes, expected {size}.");
         }
         string actual;
         using (var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20))
@@ -197,7 +198,7 @@ public static class FashionMnist
         }
         if (!string.Equals(actual, hash, StringComparison.Ordinal))
         {
-            throw new InvalidDataException(
+            throw new InvalidFileException(path,
                 $"{path} is corrupt: SHA-256 {actual} does not match the published {hash}. Restore it from the Fashion-MNIST release (or {SystemFolder}).");
         }
     }

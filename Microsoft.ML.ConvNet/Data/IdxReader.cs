@@ -72,25 +72,31 @@ public static class IdxReader
 {
     private const int MaxRank = 8;
 
+    /// <summary>The largest IDX file read, compressed or not (1 GiB); and the most data bytes one file may declare.</summary>
+    public const long MaxBytes = 1L << 30;
+
     /// <summary>
     /// Reads an unsigned-byte IDX file (raw or gzip).
     /// </summary>
     /// <param name="path">The file.</param>
     /// <param name="expectedDimensions">
     /// Optional expected dimensions, outermost first; an entry of −1 accepts any size. A different rank or size
-    /// is reported as an <see cref="InvalidDataException"/> naming the file.
+    /// is reported as an <see cref="InvalidFileException"/> naming the file.
     /// </param>
     /// <param name="maxItems">Reads at most this many items (outermost-dimension entries); the rest of the file is not checked.</param>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="InvalidDataException">Bad magic number, unsupported type, truncated data, trailing data, or unexpected dimensions.</exception>
+    /// <exception cref="InvalidFileException">
+    /// Not a regular file, larger than <see cref="MaxBytes"/>, bad magic number, unsupported type, dimensions too large,
+    /// truncated data, trailing data, corrupt gzip data, or unexpected dimensions; the message names the file.
+    /// </exception>
     public static IdxArray Read(string path, IReadOnlyList<int>? expectedDimensions = null, int? maxItems = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        if (!File.Exists(path))
+        if (maxItems is < 0)
         {
-            throw new FileNotFoundException($"IDX file '{path}' does not exist.", path);
+            throw new ArgumentOutOfRangeException(nameof(maxItems), $"maxItems must be non-negative, got {maxItems}.");
         }
-        using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        using var fs = InputFile.OpenRead(path, MaxBytes, "IDX file");
         return Read(fs, path, expectedDimensions, maxItems);
     }
 
@@ -99,6 +105,7 @@ public static class IdxReader
     /// <param name="source">A name for the stream used in error messages (usually the file path).</param>
     /// <param name="expectedDimensions">Optional expected dimensions; −1 accepts any size.</param>
     /// <param name="maxItems">Reads at most this many items; the rest is not checked.</param>
+    /// <exception cref="InvalidFileException">The data is not a valid IDX file (see <see cref="Read(string, IReadOnlyList{int}?, int?)"/>).</exception>
     public static IdxArray Read(Stream stream, string source, IReadOnlyList<int>? expectedDimensions = null, int? maxItems = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
@@ -107,29 +114,45 @@ public static class IdxReader
         {
             throw new ArgumentOutOfRangeException(nameof(maxItems), $"maxItems must be non-negative, got {maxItems}.");
         }
+        return InputFile.Guard(source, "IDX file", () => ReadCore(stream, source, expectedDimensions, maxItems));
+    }
 
-        using var input = OpenDecompressed(stream, source);
+    private static IdxArray ReadCore(Stream stream, string source, IReadOnlyList<int>? expectedDimensions, int? maxItems)
+    {
+        long? available = stream.CanSeek ? stream.Length - stream.Position : null;
+        using var input = OpenDecompressed(stream, source, out bool compressed);
         var (_, dims) = ReadHeaderCore(input, source);
         CheckExpected(source, dims, expectedDimensions);
 
-        long size = 1;
+        // Every size is checked before anything is allocated: the product of the dimensions may not overflow or exceed the limit.
+        long size = dims.Any(d => d == 0) ? 0 : 1;
         foreach (int d in dims)
         {
+            if (size != 0 && d > MaxBytes / size)
+            {
+                throw new InvalidDataException($"{source}: dimensions {FormatDims(dims)} declare more than {MaxBytes} bytes of data, the limit of this reader.");
+            }
             size *= d;
         }
         int items = maxItems is int m ? Math.Min(m, dims[0]) : dims[0];
         long itemSize = dims[0] == 0 ? 0 : size / dims[0];
         long toRead = items * itemSize;
-        if (toRead > Array.MaxLength)
-        {
-            throw new InvalidDataException($"{source}: {FormatDims(dims)} holds {toRead} elements, more than one array can hold.");
-        }
-        var data = GC.AllocateUninitializedArray<byte>((int)toRead);
-        int got = ReadFully(input, data, source);
-        if (got < data.Length)
+        long headerBytes = 4 + 4L * dims.Length;
+        if (!compressed && available is long have && have - headerBytes < toRead)
         {
             throw new InvalidDataException(
-                $"{source}: truncated IDX data: dimensions {FormatDims(dims)} need {size} bytes of data, the file ends after {got}.");
+                $"{source}: truncated IDX data: dimensions {FormatDims(dims)} need {size} bytes of data, the file ends after {Math.Max(0, have - headerBytes)}.");
+        }
+        // A compressed stream may claim more than it holds: grow the buffer only as data arrives.
+        var data = compressed || available == null ? ReadGrowing(input, toRead, source, dims, size) : GC.AllocateUninitializedArray<byte>((int)toRead);
+        if (!compressed && available != null)
+        {
+            int got = ReadFully(input, data, source);
+            if (got < data.Length)
+            {
+                throw new InvalidDataException(
+                    $"{source}: truncated IDX data: dimensions {FormatDims(dims)} need {size} bytes of data, the file ends after {got}.");
+            }
         }
         if (items == dims[0])
         {
@@ -143,26 +166,56 @@ public static class IdxReader
         return new IdxArray(source, dims, data);
     }
 
+    /// <summary>Reads <paramref name="count"/> bytes in chunks, so that memory grows only with the data that is there.</summary>
+    private static byte[] ReadGrowing(Stream input, long count, string source, int[] dims, long size)
+    {
+        const int Chunk = 1 << 20;
+        if (count <= Chunk)
+        {
+            var small = new byte[count];
+            int n = ReadFully(input, small, source);
+            return n == small.Length ? small : throw Truncated(source, dims, size, n);
+        }
+        using var ms = new MemoryStream();
+        var chunk = new byte[Chunk];
+        long left = count;
+        while (left > 0)
+        {
+            int want = (int)Math.Min(left, Chunk);
+            int n = ReadFully(input, chunk.AsSpan(0, want), source);
+            ms.Write(chunk, 0, n);
+            if (n != want)
+            {
+                throw Truncated(source, dims, size, ms.Length);
+            }
+            left -= n;
+        }
+        return ms.ToArray();
+    }
+
+    private static InvalidDataException Truncated(string source, int[] dims, long size, long got)
+        => new($"{source}: truncated IDX data: dimensions {FormatDims(dims)} need {size} bytes of data, the file ends after {got}.");
+
     /// <summary>Reads only the header of an IDX file (raw or gzip): its element type and dimensions.</summary>
-    /// <exception cref="InvalidDataException">Bad magic number or truncated header.</exception>
+    /// <exception cref="InvalidFileException">Not a regular file, bad magic number or truncated header.</exception>
     public static (IdxDataType Type, int[] Dimensions) ReadHeader(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        if (!File.Exists(path))
+        using var fs = InputFile.OpenRead(path, MaxBytes, "IDX file");
+        return InputFile.Guard(path, "IDX file", () =>
         {
-            throw new FileNotFoundException($"IDX file '{path}' does not exist.", path);
-        }
-        using var fs = File.OpenRead(path);
-        using var input = OpenDecompressed(fs, path);
-        return ReadHeaderCore(input, path);
+            using var input = OpenDecompressed(fs, path, out _);
+            return ReadHeaderCore(input, path);
+        });
     }
 
     /// <summary>The stream of IDX bytes: <paramref name="stream"/> itself, or a decompressing view when it starts with the gzip signature.</summary>
-    private static Stream OpenDecompressed(Stream stream, string source)
+    private static Stream OpenDecompressed(Stream stream, string source, out bool compressed)
     {
         var head = new byte[2];
         int got = ReadFully(stream, head, source);
         var prefixed = new PrefixedStream(head.AsSpan(0, got).ToArray(), stream);
+        compressed = got == 2 && head[0] == 0x1F && head[1] == 0x8B;
         return got == 2 && head[0] == 0x1F && head[1] == 0x8B
             ? new GZipStream(prefixed, CompressionMode.Decompress, leaveOpen: false)
             : prefixed;
@@ -250,7 +303,7 @@ public static class IdxReader
                 total += n;
             }
         }
-        catch (InvalidDataException e)
+        catch (InvalidDataException e) when (!e.Message.StartsWith(source, StringComparison.Ordinal))
         {
             throw new InvalidDataException($"{source}: corrupt gzip data ({e.Message}).", e);
         }

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Runtime.InteropServices;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Microsoft.ML.ConvNet.Layers;
@@ -78,6 +79,16 @@ public static class Safetensors
     /// <summary>Element type name: signed 64-bit integer (read and written only for <c>num_batches_tracked</c>).</summary>
     public const string I64 = "I64";
 
+    /// <summary>
+    /// The <c>__metadata__</c> key under which this library records, at save, a SHA-256 (lowercase hex) of the tensor
+    /// table (each tensor's name, element type, shape and offsets, in data order) followed by the data section; a load
+    /// verifies it when it is present, so a bit flip in a weight or a tensor name is an error, not a different model.
+    /// </summary>
+    public const string Sha256Key = "convnet.sha256";
+
+    /// <summary>The largest file read, in bytes (64 GiB).</summary>
+    public const long MaxFileBytes = 1L << 36;
+
     /// <summary>The largest header accepted, in bytes (the reference implementation's limit).</summary>
     public const long MaxHeaderBytes = 100_000_000;
 
@@ -98,17 +109,21 @@ public static class Safetensors
         return Read(fs, path);
     }
 
+
     /// <summary>Reads every tensor from <paramref name="stream"/> (to its end); errors name <paramref name="source"/>.</summary>
     public static IReadOnlyDictionary<string, SafetensorsTensor> Read(Stream stream, string source = "stream")
     {
         ArgumentNullException.ThrowIfNull(stream);
-        using var file = Open(stream, source);
-        var result = new Dictionary<string, SafetensorsTensor>(StringComparer.Ordinal);
-        foreach (var (entry, values) in file.ReadData(_ => true))
+        return InputFile.Guard<IReadOnlyDictionary<string, SafetensorsTensor>>(source, "safetensors file", () =>
         {
-            result[entry.Name] = new SafetensorsTensor(entry.Shape, values!, entry.DType);
-        }
-        return result;
+            using var file = Open(stream, source, verify: true);
+            var result = new Dictionary<string, SafetensorsTensor>(StringComparer.Ordinal);
+            foreach (var (entry, values) in file.ReadData(_ => true))
+            {
+                result[entry.Name] = new SafetensorsTensor(entry.Shape, values!, entry.DType);
+            }
+            return result;
+        });
     }
 
     /// <summary>The <c>__metadata__</c> strings of <paramref name="path"/> (empty when there are none); reads only the header.</summary>
@@ -122,8 +137,11 @@ public static class Safetensors
     public static IReadOnlyDictionary<string, string> ReadMetadata(Stream stream, string source = "stream")
     {
         ArgumentNullException.ThrowIfNull(stream);
-        using var file = Open(stream, source);
-        return file.Metadata;
+        return InputFile.Guard<IReadOnlyDictionary<string, string>>(source, "safetensors file", () =>
+        {
+            using var file = Open(stream, source, verify: false);
+            return file.Metadata;
+        });
     }
 
     // ---- writing ----------------------------------------------------------------------------------
@@ -200,8 +218,13 @@ public static class Safetensors
     {
         ArgumentNullException.ThrowIfNull(module);
         ArgumentNullException.ThrowIfNull(stream);
+        return InputFile.Guard(source, "safetensors file", () => LoadCore(module, stream, strict, source));
+    }
+
+    private static StateDictLoadResult LoadCore(Module module, Stream stream, bool strict, string source)
+    {
         var own = module.StateDict();
-        using var file = Open(stream, source);
+        using var file = Open(stream, source, verify: true);
         var inFile = file.Entries.ToDictionary(e => e.Name, StringComparer.Ordinal);
         var missing = own.Keys.Where(k => !inFile.ContainsKey(k)).ToList();
         var unexpected = file.Entries.Select(e => e.Name).Where(k => !own.ContainsKey(k)).ToList();
@@ -257,7 +280,7 @@ public static class Safetensors
     private static FileStream OpenRead(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan);
+        return InputFile.OpenRead(path, MaxFileBytes, "safetensors file", bufferSize: 1);
     }
 
     private static InvalidDataException Bad(string source, string what, Exception? inner = null)
@@ -377,7 +400,7 @@ public static class Safetensors
     }
 
     /// <summary>Reads and checks the header; every offset and size is validated before any tensor memory is allocated.</summary>
-    private static OpenFile Open(Stream stream, string source)
+    private static OpenFile Open(Stream stream, string source, bool verify)
     {
         long? available = null;
         if (stream.CanSeek)
@@ -447,6 +470,12 @@ public static class Safetensors
             {
                 throw Bad(source, $"the tensors cover {dataLength} bytes but the data section has {actual}; the last {actual - dataLength} bytes belong to no tensor");
             }
+            if (verify && metadata.TryGetValue(Sha256Key, out string? recorded))
+            {
+                long start = stream.Position;
+                VerifyHash(source, recorded, HashData(stream, dataLength, source, entries));
+                stream.Position = start;
+            }
             return new OpenFile(stream, ownsData: false, source, entries, metadata);
         }
 
@@ -456,12 +485,60 @@ public static class Safetensors
         {
             throw Bad(source, $"the data section of {dataLength} bytes is too large to read from a stream of unknown length; read it from a file");
         }
-        var copy = new MemoryStream(ReadBounded(stream, dataLength, source, "data section"), writable: false);
+        var dataBytes = ReadBounded(stream, dataLength, source, "data section");
         if (stream.ReadByte() >= 0)
         {
             throw Bad(source, $"the tensors cover {dataLength} bytes but the data section is longer; the bytes after it belong to no tensor");
         }
+        if (verify && metadata.TryGetValue(Sha256Key, out string? expectedHash))
+        {
+            using var table = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            table.AppendData(TensorTable(entries.Select(e => (e.Name, e.DType, e.Shape, e.Begin, e.End))));
+            table.AppendData(dataBytes);
+            VerifyHash(source, expectedHash, Convert.ToHexStringLower(table.GetHashAndReset()));
+        }
+        var copy = new MemoryStream(dataBytes, writable: false);
         return new OpenFile(copy, ownsData: true, source, entries, metadata);
+    }
+
+    /// <summary>The SHA-256 (lowercase hex) of the next <paramref name="count"/> bytes of <paramref name="stream"/>.</summary>
+    private static string HashData(Stream stream, long count, string source, List<Entry> entries)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(TensorTable(entries.Select(e => (e.Name, e.DType, e.Shape, e.Begin, e.End))));
+        var chunk = new byte[ChunkBytes];
+        long left = count;
+        while (left > 0)
+        {
+            int want = (int)Math.Min(left, chunk.Length);
+            int n = stream.ReadAtLeast(chunk.AsSpan(0, want), want, throwOnEndOfStream: false);
+            if (n != want)
+            {
+                throw Bad(source, $"it is truncated: the data section needs {count} bytes but only {count - left + n} follow");
+            }
+            hash.AppendData(chunk, 0, n);
+            left -= n;
+        }
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    /// <summary>The tensor table as hashed: per tensor, in data order, "name NUL dtype NUL d0,d1,.. NUL begin NUL end LF" in UTF-8.</summary>
+    private static byte[] TensorTable(IEnumerable<(string Name, string DType, Shape Shape, long Begin, long End)> entries)
+    {
+        var text = new StringBuilder();
+        foreach (var (name, dtype, shape, begin, end) in entries)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"{name}\0{dtype}\0{string.Join(",", shape.ToArray())}\0{begin}\0{end}\n");
+        }
+        return Encoding.UTF8.GetBytes(text.ToString());
+    }
+
+    private static void VerifyHash(string source, string recorded, string actual)
+    {
+        if (!string.Equals(recorded, actual, StringComparison.Ordinal))
+        {
+            throw Bad(source, $"the SHA-256 of its tensors ({actual}) differs from the one recorded when it was saved ({recorded}): the file is corrupt");
+        }
     }
 
     /// <summary>Reads exactly <paramref name="count"/> bytes in chunks, so the buffer grows only as far as the stream has data.</summary>
@@ -661,19 +738,33 @@ public static class Safetensors
         {
             throw new ArgumentException($"'{MetadataKey}' is reserved for the metadata and cannot name a tensor.", nameof(entries));
         }
+        // The SHA-256 of the data section goes into the header, so the data is encoded twice: once to hash, once to write.
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        long at = 0;
+        hash.AppendData(TensorTable(entries.Select(e =>
+        {
+            long begin = at;
+            at += (long)e.Shape.Size * ElementBytes(e.DType)!.Value;
+            return (e.Name, e.DType, e.Shape, begin, at);
+        })));
+        EncodeData(entries, hash.AppendData);
+        var allMetadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (k, v) in metadata ?? new Dictionary<string, string>())
+        {
+            allMetadata[k] = v;
+        }
+        allMetadata[Sha256Key] = Convert.ToHexStringLower(hash.GetHashAndReset());
+
         using var headerBuffer = new MemoryStream();
         using (var w = new Utf8JsonWriter(headerBuffer))
         {
             w.WriteStartObject();
-            if (metadata != null && metadata.Count > 0)
+            w.WriteStartObject(MetadataKey);
+            foreach (var (k, v) in allMetadata)
             {
-                w.WriteStartObject(MetadataKey);
-                foreach (var (k, v) in metadata)
-                {
-                    w.WriteString(k, v);
-                }
-                w.WriteEndObject();
+                w.WriteString(k, v);
             }
+            w.WriteEndObject();
             long offset = 0;
             foreach (var (name, shape, dtype, _) in entries)
             {
@@ -707,13 +798,20 @@ public static class Safetensors
         headerBuffer.Position = 0;
         headerBuffer.CopyTo(stream);
 
+        EncodeData(entries, stream.Write);
+        stream.Flush();
+    }
+
+    /// <summary>Hands the data section, entry by entry in file order, to <paramref name="sink"/>.</summary>
+    private static void EncodeData(List<(string Name, Shape Shape, string DType, Func<float[]> Values)> entries, Action<ReadOnlySpan<byte>> sink)
+    {
         var buffer = new byte[ChunkBytes];
         foreach (var (_, _, dtype, getValues) in entries)
         {
             var values = getValues();
             if (dtype == F32 && BitConverter.IsLittleEndian)
             {
-                stream.Write(MemoryMarshal.AsBytes(values.AsSpan()));
+                sink(MemoryMarshal.AsBytes(values.AsSpan()));
                 continue;
             }
             int size = ElementBytes(dtype)!.Value;
@@ -723,10 +821,9 @@ public static class Safetensors
                 int n = Math.Min(perChunk, values.Length - start);
                 var bytes = buffer.AsSpan(0, n * size);
                 Encode(values.AsSpan(start, n), dtype, bytes);
-                stream.Write(bytes);
+                sink(bytes);
             }
         }
-        stream.Flush();
     }
 
     private static void Encode(ReadOnlySpan<float> values, string dtype, Span<byte> bytes)

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text;
 using Microsoft.ML.ConvNet.Backends;
 using Microsoft.ML.ConvNet.IO;
@@ -294,8 +295,8 @@ public abstract class Module : IDisposable
     /// <summary>Reads a state dictionary written by <see cref="SaveStateDict(string)"/> into this module.</summary>
     public void LoadStateDict(string path, bool strict = true)
     {
-        using var fs = File.OpenRead(path);
-        LoadStateDict(fs, strict, path);
+        var (values, shapes) = StateDictFile.Read(path);
+        LoadStateDict(values, shapes, strict);
     }
 
     /// <summary>Reads a state dictionary from a stream into this module.</summary>
@@ -362,45 +363,77 @@ public abstract class Module : IDisposable
 }
 
 /// <summary>
-/// The state-dictionary binary format: "CNSD" magic, int32 version (1), int32 count, then per tensor a UTF-8
-/// name (int32 byte length + bytes), int32 rank, int32 dims, and little-endian float32 values.
+/// The state-dictionary binary format: "CNSD" magic, int32 version, int32 count, then per tensor a UTF-8 name (int32
+/// byte length + bytes), int32 rank, int32 dims, and little-endian float32 values. Version 2 (written since) ends with
+/// the SHA-256 of everything before it, verified when read; version 1 files (without it) are still read.
 /// </summary>
 public static class StateDictFile
 {
     private const int Magic = 0x4453_4E43; // "CNSD"
-    private const int Version = 1;
+    private const int Version = 2;
+    private const int MaxEntries = 1 << 20;
+    private const int MaxRank = 8;
 
-    /// <summary>Writes tensors by name.</summary>
+    /// <summary>The largest state-dictionary file read, in bytes (64 GiB).</summary>
+    public const long MaxFileBytes = 1L << 36;
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>Writes tensors by name, followed by the SHA-256 of what was written.</summary>
     public static void Write(Stream stream, IReadOnlyDictionary<string, Tensor> tensors)
     {
+        ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(tensors);
-        using var w = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
-        w.Write(Magic);
-        w.Write(Version);
-        w.Write(tensors.Count);
-        foreach (var (name, t) in tensors)
+        using var hashing = new HashingStream(stream);
+        using (var w = new BinaryWriter(hashing, Encoding.UTF8, leaveOpen: true))
         {
-            var bytes = Encoding.UTF8.GetBytes(name);
-            w.Write(bytes.Length);
-            w.Write(bytes);
-            w.Write(t.Rank);
-            foreach (int d in t.Shape.Dims)
+            w.Write(Magic);
+            w.Write(Version);
+            w.Write(tensors.Count);
+            foreach (var (name, t) in tensors)
             {
-                w.Write(d);
+                var bytes = Encoding.UTF8.GetBytes(name);
+                w.Write(bytes.Length);
+                w.Write(bytes);
+                w.Write(t.Rank);
+                foreach (int d in t.Shape.Dims)
+                {
+                    w.Write(d);
+                }
+                var values = t.ToArray();
+                w.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()));
             }
-            var values = t.ToArray();
-            w.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()));
         }
+        stream.Write(hashing.Hash());
     }
 
     /// <summary>Writes to a temporary file beside <paramref name="path"/> and renames it, so a failure never leaves a partial file.</summary>
     public static void WriteAtomic(string path, IReadOnlyDictionary<string, Tensor> tensors)
         => AtomicFile.Write(path, s => Write(s, tensors));
 
-    /// <summary>Reads tensors by name; errors name <paramref name="source"/> and what is wrong.</summary>
+    /// <summary>Reads the state-dictionary file at <paramref name="path"/> (a regular file of at most <see cref="MaxFileBytes"/> bytes).</summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidFileException">The file is not a valid state dictionary; the message names it and what is wrong.</exception>
+    public static (Dictionary<string, float[]> Values, Dictionary<string, Shape> Shapes) Read(string path)
+    {
+        using var fs = InputFile.OpenRead(path, MaxFileBytes, "state-dictionary file");
+        return Read(fs, path);
+    }
+
+    /// <summary>Reads tensors by name; every size is checked before it is allocated, and errors name <paramref name="source"/> and what is wrong.</summary>
+    /// <exception cref="InvalidFileException">The data is not a valid state dictionary (bad magic number, truncated, sizes that cannot be right, checksum mismatch).</exception>
     public static (Dictionary<string, float[]> Values, Dictionary<string, Shape> Shapes) Read(Stream stream, string source)
     {
-        using var r = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true);
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(source);
+        return InputFile.Guard(source, "state-dictionary file", () => ReadCore(stream, source));
+    }
+
+    private static (Dictionary<string, float[]> Values, Dictionary<string, Shape> Shapes) ReadCore(Stream stream, string source)
+    {
+        long? remaining = stream.CanSeek ? stream.Length - stream.Position : null;
+        using var hashing = new HashingStream(stream);
+        using var r = new BinaryReader(hashing, Encoding.UTF8, leaveOpen: true);
         try
         {
             if (r.ReadInt32() != Magic)
@@ -408,13 +441,17 @@ public static class StateDictFile
                 throw new InvalidDataException($"{source} is not a ConvNetML state dictionary (bad magic number).");
             }
             int version = r.ReadInt32();
-            if (version > Version)
+            if (version is < 1 or > Version)
             {
-                throw new InvalidDataException($"{source} has state-dictionary format version {version}; this library reads up to {Version}.");
+                throw new InvalidDataException($"{source} has state-dictionary format version {version}; this library reads 1 to {Version}.");
             }
             int count = r.ReadInt32();
-            var values = new Dictionary<string, float[]>();
-            var shapes = new Dictionary<string, Shape>();
+            if (count is < 0 or > MaxEntries)
+            {
+                throw new InvalidDataException($"{source}: the entry count {count} is not in 0..{MaxEntries}.");
+            }
+            var values = new Dictionary<string, float[]>(StringComparer.Ordinal);
+            var shapes = new Dictionary<string, Shape>(StringComparer.Ordinal);
             for (int i = 0; i < count; i++)
             {
                 int len = r.ReadInt32();
@@ -422,33 +459,165 @@ public static class StateDictFile
                 {
                     throw new InvalidDataException($"{source}: entry {i} has an invalid name length {len}.");
                 }
-                string name = Encoding.UTF8.GetString(r.ReadBytes(len));
+                var nameBytes = r.ReadBytes(len);
+                if (nameBytes.Length != len)
+                {
+                    throw new EndOfStreamException();
+                }
+                string name;
+                try
+                {
+                    name = StrictUtf8.GetString(nameBytes);
+                }
+                catch (DecoderFallbackException e)
+                {
+                    throw new InvalidDataException($"{source}: the name of entry {i} is not valid UTF-8.", e);
+                }
                 int rank = r.ReadInt32();
-                if (rank < 0 || rank > 8)
+                if (rank < 0 || rank > MaxRank)
                 {
                     throw new InvalidDataException($"{source}: '{name}' has an invalid rank {rank}.");
                 }
                 var dims = new int[rank];
+                long size = 1;
                 for (int d = 0; d < rank; d++)
                 {
                     dims[d] = r.ReadInt32();
+                    if (dims[d] < 0)
+                    {
+                        throw new InvalidDataException($"{source}: '{name}' has the negative dimension {dims[d]}.");
+                    }
+                    size = size == 0 || dims[d] == 0 ? 0 : size > Array.MaxLength / dims[d] ? long.MaxValue : size * dims[d];
                 }
-                var shape = new Shape(dims);
-                var data = new float[shape.Size];
-                var bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(data.AsSpan());
-                // Zip and network streams may return fewer bytes than asked: read until full or the end.
-                if (r.BaseStream.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false) != bytes.Length)
+                if (size > Array.MaxLength / sizeof(float))
+                {
+                    throw new InvalidDataException($"{source}: '{name}' has shape [{string.Join(", ", dims)}], more values than one tensor can hold.");
+                }
+                if (remaining is long left && size * sizeof(float) > left - hashing.Count)
+                {
+                    throw new InvalidDataException(
+                        $"{source} is truncated: '{name}' of shape [{string.Join(", ", dims)}] needs {size * sizeof(float)} bytes, {Math.Max(0, left - hashing.Count)} remain.");
+                }
+                if (!values.TryAdd(name, ReadValues(hashing, (int)size)))
+                {
+                    throw new InvalidDataException($"{source}: the name '{name}' appears twice.");
+                }
+                shapes[name] = new Shape(dims);
+            }
+            if (version >= 2)
+            {
+                var actual = hashing.Hash();
+                Span<byte> recorded = stackalloc byte[32];
+                if (stream.ReadAtLeast(recorded, 32, throwOnEndOfStream: false) != 32)
                 {
                     throw new EndOfStreamException();
                 }
-                values[name] = data;
-                shapes[name] = shape;
+                if (!recorded.SequenceEqual(actual))
+                {
+                    throw new InvalidDataException(
+                        $"{source} is corrupt: the SHA-256 of its contents ({Convert.ToHexStringLower(actual)}) differs from the one recorded when it was saved ({Convert.ToHexStringLower(recorded)}).");
+                }
+                Span<byte> probe = stackalloc byte[1];
+                if (stream.Read(probe) != 0)
+                {
+                    throw new InvalidDataException($"{source}: there are bytes after the end of the state dictionary.");
+                }
             }
             return (values, shapes);
         }
         catch (EndOfStreamException e)
         {
             throw new InvalidDataException($"{source} is truncated: the state dictionary ends early.", e);
+        }
+    }
+
+    /// <summary>Reads <paramref name="count"/> floats; a large tensor is read in chunks, so memory grows only with the data that is there.</summary>
+    private static float[] ReadValues(Stream stream, int count)
+    {
+        const int Chunk = 1 << 22;
+        long bytes = (long)count * sizeof(float);
+        if (bytes <= Chunk)
+        {
+            var small = new float[count];
+            if (stream.ReadAtLeast(System.Runtime.InteropServices.MemoryMarshal.AsBytes(small.AsSpan()), (int)bytes, throwOnEndOfStream: false) != bytes)
+            {
+                throw new EndOfStreamException();
+            }
+            return small;
+        }
+        var chunks = new List<byte[]>();
+        for (long left = bytes; left > 0;)
+        {
+            var chunk = new byte[Math.Min(left, Chunk)];
+            if (stream.ReadAtLeast(chunk, chunk.Length, throwOnEndOfStream: false) != chunk.Length)
+            {
+                throw new EndOfStreamException();
+            }
+            chunks.Add(chunk);
+            left -= chunk.Length;
+        }
+        var data = new float[count];
+        var target = System.Runtime.InteropServices.MemoryMarshal.AsBytes(data.AsSpan());
+        int at = 0;
+        foreach (var chunk in chunks)
+        {
+            chunk.CopyTo(target[at..]);
+            at += chunk.Length;
+        }
+        return data;
+    }
+
+    /// <summary>A pass-through stream that hashes (SHA-256) every byte read or written, and counts them.</summary>
+    private sealed class HashingStream(Stream inner) : Stream
+    {
+        private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+
+        public long Count { get; private set; }
+
+        public byte[] Hash() => _hash.GetHashAndReset();
+
+        public override bool CanRead => inner.CanRead;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => inner.CanWrite;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => Count; set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            int n = inner.Read(buffer);
+            _hash.AppendData(buffer[..n]);
+            Count += n;
+            return n;
+        }
+
+        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            inner.Write(buffer);
+            _hash.AppendData(buffer);
+            Count += buffer.Length;
+        }
+
+        public override void Flush() => inner.Flush();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                _hash.Dispose();
+            }
+            base.Dispose(disposing);
         }
     }
 }

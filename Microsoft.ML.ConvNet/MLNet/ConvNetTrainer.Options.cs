@@ -154,9 +154,13 @@ public sealed partial class ConvNetTrainer
         public string? ReportFolder { get; set; }
 
         /// <summary>
-        /// Skips training and validation rows whose image cannot be read (a missing or undecodable file, an empty path)
-        /// instead of failing; the count is reported in <see cref="ConvNetEpochMetrics.SkippedRows"/> (default false:
-        /// such a row is an error naming the row and its file).
+        /// Skips training and validation rows whose image cannot be read (a missing or undecodable file, an empty path,
+        /// raw image bytes that are truncated) instead of failing; the count is reported in
+        /// <see cref="ConvNetEpochMetrics.SkippedRows"/> and <see cref="ConvNetTransformer.SkippedRows"/>, and each row
+        /// with its file and the reason in <see cref="ConvNetTransformer.SkippedImages"/> (default false: such a row is an
+        /// error naming the row and its file). A truncated file that ML.NET's <c>LoadImages</c> decodes (SkiaSharp fills
+        /// the missing rows with grey) reaches the trainer as an image; check such files first with
+        /// <see cref="IO.ImageFile.Check(string)"/>, as the <c>convnet</c> command does.
         /// </summary>
         public bool SkipUnreadableImages { get; set; }
 

@@ -142,7 +142,7 @@ public sealed partial class ConvNetTrainer : IEstimator<ConvNetTransformer>
             model.Eval();
             var labelAnnotations = labelColumn.Annotations;
             return new ConvNetTransformer(model, _task, image, new ConvNetOutput(o.ScoreColumnName, o.PredictedLabelColumnName, classes, labelColumn.Type, labelAnnotations, keyValues, classNames),
-                history, skipped)
+                history, reader.SkippedImages)
             {
                 TrainingSchema = input.Schema,
             };

@@ -42,7 +42,7 @@ public sealed partial class ConvNetTransformer : ITransformer, IDisposable, IBat
     private readonly MLContext _ml;
     private Module? _model;
 
-    internal ConvNetTransformer(Module model, ConvNetTask task, ImageInput input, ConvNetOutput output, TrainingHistory? history, int skippedRows)
+    internal ConvNetTransformer(Module model, ConvNetTask task, ImageInput input, ConvNetOutput output, TrainingHistory? history, IReadOnlyList<string> skipped)
     {
         _model = model;
         _task = task;
@@ -50,7 +50,8 @@ public sealed partial class ConvNetTransformer : ITransformer, IDisposable, IBat
         _output = output;
         _ml = new MLContext(0);
         TrainingHistory = history;
-        SkippedRows = skippedRows;
+        SkippedRows = skipped.Count;
+        SkippedImages = skipped;
         model.Eval();
     }
 
@@ -71,6 +72,12 @@ public sealed partial class ConvNetTransformer : ITransformer, IDisposable, IBat
 
     /// <summary>Training and validation rows left out because their image could not be read.</summary>
     public int SkippedRows { get; }
+
+    /// <summary>
+    /// The rows of <see cref="SkippedRows"/>, one line each: the row, the text columns that locate it (its file path) and
+    /// why its image could not be read (a missing, undecodable or truncated file).
+    /// </summary>
+    public IReadOnlyList<string> SkippedImages { get; }
 
     /// <summary>The network (in evaluation mode).</summary>
     /// <exception cref="ObjectDisposedException">The transformer was disposed.</exception>

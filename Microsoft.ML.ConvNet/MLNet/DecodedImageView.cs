@@ -6,7 +6,7 @@ namespace Microsoft.ML.ConvNet;
 /// <summary>
 /// <paramref name="source"/> with one more column, <paramref name="imageColumn"/>: the <see cref="MLImage"/> decoded
 /// (by ML.NET's SkiaSharp decoder) from the raw bytes of <paramref name="bytesColumn"/>. An empty buffer gives a null
-/// image; undecodable bytes throw when the value is read.
+/// image; undecodable or truncated bytes throw when the value is read.
 /// </summary>
 internal sealed class DecodedImageView(IDataView source, string bytesColumn, string imageColumn) : IDataView
 {
@@ -64,7 +64,14 @@ internal sealed class DecodedImageView(IDataView source, string bytesColumn, str
             {
                 bytes(ref buffer);
                 _last?.Dispose();
-                _last = buffer.Length > 0 ? MLImage.CreateFromStream(new MemoryStream(buffer.GetValues().ToArray(), writable: false)) : null;
+                _last = null;
+                if (buffer.Length > 0)
+                {
+                    // SkiaSharp's decoder behind MLImage accepts a truncated image and fills the rest with grey: check first.
+                    var bytes = buffer.GetValues().ToArray();
+                    IO.ImageFile.CheckBytes(bytes, "the image bytes");
+                    _last = MLImage.CreateFromStream(new MemoryStream(bytes, writable: false));
+                }
                 value = _last;
             };
             return (ValueGetter<TValue>)(Delegate)getter;

@@ -13,8 +13,13 @@ namespace Microsoft.ML.ConvNet;
 /// </summary>
 internal sealed class ImageRowReader(MLContext ml, ImageInput input, string labelColumn, int classes, string[] classNames, bool skipUnreadable)
 {
+    private readonly List<string> _skipped = [];
+
     /// <summary>Rows left out because their image could not be read.</summary>
-    public int Skipped { get; private set; }
+    public int Skipped => _skipped.Count;
+
+    /// <summary>The rows left out, one line each: the row, its file and why.</summary>
+    public IReadOnlyList<string> SkippedImages => _skipped;
 
     /// <summary>Reads every row with a label (rows with a missing key label are left out) of <paramref name="data"/>.</summary>
     public ImageDataset Read(IDataView data, string what, CancellationToken cancellationToken)
@@ -103,12 +108,12 @@ internal sealed class ImageRowReader(MLContext ml, ImageInput input, string labe
 
     private void Unreadable(IDataView data, long row, string problem, string what)
     {
+        string where = $"row {row} of the {what} data{Locate(data, row)}: {problem}";
         if (!skipUnreadable)
         {
-            throw new InvalidDataException($"ConvNetTrainer: row {row} of the {what} data{Locate(data, row)}: {problem}. " +
-                "Fix or remove the file, or set Options.SkipUnreadableImages to leave such rows out.");
+            throw new InvalidDataException($"ConvNetTrainer: {where}. Fix or remove the file, or set Options.SkipUnreadableImages to leave such rows out.");
         }
-        Skipped++;
+        _skipped.Add(where);
     }
 
     /// <summary>After an error past row <paramref name="lastGood"/>, reads the following rows one at a time to find the one whose image fails.</summary>

@@ -183,8 +183,7 @@ public sealed class PretrainedModel
         }
         else
         {
-            using var stream = File.OpenRead(path);
-            (values, shapes) = StateDictFile.Read(stream, path);
+            (values, shapes) = StateDictFile.Read(path);
         }
         var own = model.StateDict();
         var matching = own.Where(p => shapes.TryGetValue(p.Key, out var s) && s == p.Value.Shape).Select(p => p.Key).ToHashSet();

@@ -1,3 +1,4 @@
+using Microsoft.ML.ConvNet.IO;
 using SkiaSharp;
 
 namespace Microsoft.ML.ConvNet.Vision;

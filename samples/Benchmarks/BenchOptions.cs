@@ -19,19 +19,25 @@ internal enum BenchMode
 
     /// <summary>The ML.NET face: pipeline training against Trainer.Fit, in-process scoring against the saved (ONNX Runtime) model, time to the first prediction.</summary>
     MLNet,
+
+    /// <summary>A soak run: training steps and single predictions with memory sampled, and per-thread prediction engines against one thread.</summary>
+    Soak,
 }
 
 /// <summary>Command-line options; build/bench/torch_bench.py takes the same ones.</summary>
 internal sealed class BenchOptions
 {
     public const string Usage = """
-        Usage: Benchmarks [--mode throughput|memory|accuracy|gpu|mlnet] [--only PREFIX[,PREFIX...]] [--steps N] [--warmup N]
-                          [--warmup-seconds S] [--epochs N] [--seed N] [--device cuda:N]
+        Usage: Benchmarks [--mode throughput|memory|accuracy|gpu|mlnet|soak] [--only PREFIX[,PREFIX...]] [--steps N] [--warmup N]
+                          [--warmup-seconds S] [--epochs N] [--seed N] [--device cuda:N] [--predictions N]
           --mode     throughput (default): sgemm/, conv3x3/, depthwise3x3/, train/, infer/ workloads
                      memory: memory/resnet18-train (peak resident memory; run it in a process of its own)
                      accuracy: accuracy/smallcnn (Fashion-MNIST, Adam 1e-3, StepLR(3, 0.1), batch 64)
           gpu: train/resnet18-224/, train/resnet18-32/, infer/... in fp32, tf32 and bf16 on --device
                      mlnet: mlnet/ workloads, the ML.NET trainer and its saved model (--epochs: training epochs, default 2)
+                     soak: --steps training steps of the small CNN (default 10000, whole epochs of 1000 steps) and
+                     --predictions single predictions (default 100000), memory sampled; then 8 threads with a
+                     PredictionEngine each against one thread
           --only     run only the workloads whose names start with one of the prefixes
           --steps    timed iterations of every workload (default: per workload, see docs/benchmarks.md)
           --warmup   untimed iterations before them (default: per workload)
@@ -61,6 +67,9 @@ internal sealed class BenchOptions
     public string Device { get; private set; } = "cuda:0";
 
     public bool Help { get; private set; }
+
+    /// <summary>Single predictions of the soak mode.</summary>
+    public int Predictions { get; private set; } = 100_000;
 
     /// <summary>True when <paramref name="workload"/> is selected by <see cref="Only"/> (everything when it is empty).</summary>
     public bool Selected(string workload)
@@ -98,7 +107,8 @@ internal sealed class BenchOptions
                         "accuracy" => BenchMode.Accuracy,
                         "gpu" => BenchMode.Gpu,
                         "mlnet" => BenchMode.MLNet,
-                        _ => throw new ArgumentException($"--mode must be throughput, memory, accuracy or gpu, got '{value}'."),
+                        "soak" => BenchMode.Soak,
+                        _ => throw new ArgumentException($"--mode must be throughput, memory, accuracy, gpu, mlnet or soak, got '{value}'."),
                     };
                     break;
                 case "--only":
@@ -123,6 +133,9 @@ internal sealed class BenchOptions
                     break;
                 case "--device":
                     o.Device = value;
+                    break;
+                case "--predictions":
+                    o.Predictions = Positive(name, value);
                     break;
                 default:
                     throw new ArgumentException($"Unknown option {name}.");

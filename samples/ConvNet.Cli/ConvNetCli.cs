@@ -1,25 +1,48 @@
 using System.CommandLine;
 using Microsoft.ML.ConvNet.Cli.Commands;
+using Microsoft.ML.ConvNet.IO;
 
 namespace Microsoft.ML.ConvNet.Cli;
 
 /// <summary>
-/// The <c>convnet</c> command line: one subcommand per file in Commands/. Exit codes: 0 success, 1 failure while
-/// running (a file or folder that is missing or unreadable, data that cannot be used, an unavailable device), 2 usage
-/// error (unknown or missing option, unknown architecture, malformed value).
+/// The <c>convnet</c> command line: one subcommand per file in Commands/. Exit codes (<see cref="ExitCodes"/>): 0 success,
+/// 1 failure while running, 2 usage error, 3 a missing or inaccessible file or folder (input or output), 4 an invalid
+/// input file (corrupt, truncated, not a regular file, too large; for <c>predict</c>, after every good file was
+/// scored), 70 an internal error.
 /// </summary>
 internal static class ConvNetCli
 {
-    /// <summary>Exit code of a failure while running.</summary>
+    /// <summary>Exit code of a failure while running that is none of the more specific ones (an unavailable device, unusable data).</summary>
     public const int Failure = 1;
 
     /// <summary>Exit code of a usage error.</summary>
     public const int UsageError = 2;
 
+    /// <summary>Exit code of a file or folder that does not exist or cannot be read or written (an input, or <c>--output</c>).</summary>
+    public const int MissingFile = 3;
+
+    /// <summary>Exit code of an input file that cannot be used: a corrupt, truncated or malformed model, image or data file, or not a regular file.</summary>
+    public const int InvalidFile = 4;
+
+    /// <summary>Exit code of an unexpected error (a defect): the message and the exception type are printed, no stack trace.</summary>
+    public const int InternalError = 70;
+
+    /// <summary>The exit codes as the help text and the README list them.</summary>
+    public const string ExitCodes = """
+        Exit codes:
+          0   success
+          1   failure while running (an unavailable device, data that cannot be used, too few images)
+          2   usage error (a missing or malformed option, an unknown architecture)
+          3   a file or folder that does not exist or cannot be read or written (an input, or --output)
+          4   an invalid input file: a model, image or data file that is corrupt, truncated, malformed, too large or not
+              a regular file (predict scores every good file first and reports each bad one)
+          70  internal error (the message and the exception type are printed)
+        """;
+
     /// <summary>Builds the command tree.</summary>
     public static RootCommand CreateRootCommand()
     {
-        var root = new RootCommand("ConvNetML: convolutional networks for .NET.");
+        var root = new RootCommand("ConvNetML: convolutional networks for .NET.\n\n" + ExitCodes);
         root.Subcommands.Add(SummaryCommand.Create());
         root.Subcommands.Add(TrainCommand.Create());
         root.Subcommands.Add(EvaluateCommand.Create());
@@ -54,25 +77,48 @@ internal static class ConvNetCli
             error.WriteLine($"convnet {e.Command}: {e.Message}");
             return UsageError;
         }
-        catch (Exception e) when (IsFailure(e))
+        catch (Exception e)
         {
             string command = parse.CommandResult.Command.Name;
-            error.WriteLine($"convnet {command}: {Describe(e)}");
-            return Failure;
+            var (code, message) = Classify(e);
+            error.WriteLine($"convnet {command}: {message}");
+            return code;
         }
     }
 
-    /// <summary>The failures reported as such (exit code 1) rather than as crashes: problems of files, data, codecs and devices.</summary>
-    private static bool IsFailure(Exception e) => e is CliFailureException or IOException or InvalidDataException or UnauthorizedAccessException
-        or NotSupportedException or DllNotFoundException or ArgumentException or InvalidOperationException or OperationCanceledException
-        or Backends.Cuda.Interop.CudaException;
-
-    private static string Describe(Exception e) => e is CliFailureException or IOException or InvalidDataException or UnauthorizedAccessException
-        or DllNotFoundException ? e.Message : $"{e.Message} ({e.GetType().Name})";
+    /// <summary>The exit code and the message of <paramref name="e"/> (ML.NET wraps its workers' errors: the innermost known one counts).</summary>
+    internal static (int Code, string Message) Classify(Exception e)
+    {
+        for (var inner = e; inner != null; inner = inner.InnerException)
+        {
+            switch (inner)
+            {
+                case CliFailureException f:
+                    return (f.ExitCode, f.Message);
+                case InvalidFileException:
+                    return (InvalidFile, inner.Message);
+                case FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException:
+                    return (MissingFile, inner.Message);
+            }
+        }
+        return e switch
+        {
+            IOException => (MissingFile, e.Message),
+            InvalidDataException or DllNotFoundException => (Failure, e.Message),
+            NotSupportedException or ArgumentException or InvalidOperationException or OperationCanceledException
+                or Backends.Cuda.Interop.CudaException => (Failure, $"{e.Message} ({e.GetType().Name})"),
+            OutOfMemoryException => (Failure, $"out of memory: {e.Message}"),
+            _ => (InternalError, $"internal error: {e.Message} ({e.GetType().FullName})"),
+        };
+    }
 }
 
-/// <summary>A failure while running (a missing file, unusable data), reported on stderr with exit code 1.</summary>
-internal sealed class CliFailureException(string message) : Exception(message);
+/// <summary>A failure while running (a missing file, unusable data), reported on stderr with <see cref="ExitCode"/>.</summary>
+internal sealed class CliFailureException(string message, int exitCode = ConvNetCli.Failure) : Exception(message)
+{
+    /// <summary>The process exit code (see <see cref="ConvNetCli.ExitCodes"/>).</summary>
+    public int ExitCode { get; } = exitCode;
+}
 
 /// <summary>A malformed or inconsistent command line, reported on stderr with exit code 2.</summary>
 internal sealed class UsageException(string command, string message) : Exception(message)

@@ -51,7 +51,7 @@ internal static class Program
             Console.WriteLine("Cancelled.");
             return 130;
         }
-        catch (Exception e) when (e is InvalidDataException or DirectoryNotFoundException or FileNotFoundException)
+        catch (Exception e) when (e is InvalidDataException or IOException)
         {
             Console.Error.WriteLine(e.Message);
             return 2;

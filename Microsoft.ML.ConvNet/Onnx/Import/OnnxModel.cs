@@ -1,3 +1,4 @@
+using Microsoft.ML.ConvNet.IO;
 using Microsoft.ML.ConvNet.Tensors;
 
 namespace Microsoft.ML.ConvNet.Onnx;
@@ -6,7 +7,7 @@ namespace Microsoft.ML.ConvNet.Onnx;
 /// Imports ONNX models (opsets 7 to 21) as trainable modules: <c>using var net = OnnxModel.Load("resnet18.onnx");</c>.
 /// Everything is checked when the file is read: an operator or attribute the importer does not support gives a
 /// <see cref="NotSupportedException"/> naming the operator, the node and the opset; a malformed or truncated file an
-/// <see cref="InvalidDataException"/> naming the file and what is wrong. See <see cref="OnnxGraphModule"/>.
+/// <see cref="InvalidFileException"/> naming the file and what is wrong. See <see cref="OnnxGraphModule"/>.
 /// </summary>
 public static class OnnxModel
 {
@@ -19,37 +20,24 @@ public static class OnnxModel
     /// <summary>Files larger than this (2 GiB, protobuf's own limit) are refused.</summary>
     private const long MaxBytes = int.MaxValue;
 
-    /// <summary>Reads the ONNX model at <paramref name="path"/>.</summary>
+    /// <summary>Reads the ONNX model at <paramref name="path"/> (a regular file of at most 2 GiB).</summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidFileException">The file is not a valid ONNX model; the message names it and what is wrong.</exception>
+    /// <exception cref="NotSupportedException">A valid model uses an operator, attribute or opset the importer does not read.</exception>
     public static OnnxGraphModule Load(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        using var stream = File.OpenRead(path);
-        return Load(stream, path);
+        var bytes = InputFile.ReadAllBytes(path, MaxBytes, "ONNX model");
+        return InputFile.Guard(path, "ONNX model", () => Load(bytes, path));
     }
 
     /// <summary>Reads an ONNX model from <paramref name="stream"/>; <paramref name="source"/> names it in errors.</summary>
+    /// <exception cref="InvalidFileException">The data is not a valid ONNX model or exceeds 2 GiB.</exception>
     public static OnnxGraphModule Load(Stream stream, string? source = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        source ??= "stream";
-        byte[] bytes;
-        if (stream.CanSeek)
-        {
-            long length = stream.Length - stream.Position;
-            if (length > MaxBytes)
-            {
-                throw new InvalidDataException($"ONNX model '{source}': {length} bytes is more than the 2 GiB a protobuf file may hold.");
-            }
-            bytes = new byte[length];
-            stream.ReadExactly(bytes);
-        }
-        else
-        {
-            using var copy = new MemoryStream();
-            stream.CopyTo(copy);
-            bytes = copy.ToArray();
-        }
-        return Load(bytes, source);
+        string name = source ?? "stream";
+        return InputFile.Guard(name, "ONNX model", () => Load(ReadLimited(stream, name), name));
     }
 
     /// <summary>
@@ -57,18 +45,54 @@ public static class OnnxModel
     /// (its first output), becomes the module's output and the nodes after it are left out (a feature extractor).
     /// </summary>
     /// <exception cref="ArgumentException">No node produces <paramref name="outputName"/>.</exception>
+    /// <exception cref="InvalidFileException">The file is not a valid ONNX model.</exception>
     public static OnnxGraphModule Load(string path, string outputName)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentException.ThrowIfNullOrEmpty(outputName);
-        var bytes = File.ReadAllBytes(path);
-        return new OnnxImporter(OnnxProtoReader.ReadModel(bytes, path), path, outputName).Build();
+        var bytes = InputFile.ReadAllBytes(path, MaxBytes, "ONNX model");
+        try
+        {
+            return new OnnxImporter(OnnxProtoReader.ReadModel(bytes, path), path, outputName).Build();
+        }
+        catch (Exception e) when (InputFile.Convertible(e) && e is not ArgumentException { ParamName: "name" })
+        {
+            throw InputFile.Wrap(path, "ONNX model", e);
+        }
     }
 
     private static OnnxGraphModule Load(byte[] bytes, string source)
     {
         var model = OnnxProtoReader.ReadModel(bytes, source);
         return new OnnxImporter(model, source).Build();
+    }
+
+    /// <summary>The rest of <paramref name="stream"/>, refused beyond 2 GiB before it is all read.</summary>
+    private static byte[] ReadLimited(Stream stream, string source)
+    {
+        if (stream.CanSeek)
+        {
+            long length = stream.Length - stream.Position;
+            if (length > MaxBytes)
+            {
+                throw new InvalidDataException($"ONNX model '{source}': {length} bytes is more than the 2 GiB a protobuf file may hold.");
+            }
+            var bytes = new byte[length];
+            stream.ReadExactly(bytes);
+            return bytes;
+        }
+        using var copy = new MemoryStream();
+        var chunk = new byte[1 << 20];
+        int n;
+        while ((n = stream.Read(chunk)) > 0)
+        {
+            if (copy.Length + n > MaxBytes)
+            {
+                throw new InvalidDataException($"ONNX model '{source}': more than the 2 GiB a protobuf file may hold.");
+            }
+            copy.Write(chunk, 0, n);
+        }
+        return copy.ToArray();
     }
 }
 

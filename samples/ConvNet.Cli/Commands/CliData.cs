@@ -79,7 +79,8 @@ internal static class CliData
         {
             throw new CliFailureException(File.Exists(root)
                 ? $"--dataset '{folder}' is a file; expected an image folder (one sub-folder of images per class) or '{FashionMnistName}'."
-                : $"--dataset folder '{root}' does not exist; expected an image folder (one sub-folder of images per class) or '{FashionMnistName}'.");
+                : $"--dataset folder '{root}' does not exist; expected an image folder (one sub-folder of images per class) or '{FashionMnistName}'.",
+                ConvNetCli.MissingFile);
         }
         var rows = new List<PathRow>();
         foreach (string classFolder in Directory.GetDirectories(root).Order(StringComparer.Ordinal))

@@ -1,3 +1,4 @@
+using Microsoft.ML.ConvNet.IO;
 using Microsoft.ML.Data;
 using Microsoft.ML.Transforms.Image;
 using static Microsoft.ML.ConvNet.Cli.Commands.CliData;
@@ -45,27 +46,21 @@ internal sealed class CliModel : IDisposable
     /// <summary>The class names in score order (the predicted key's values).</summary>
     public IReadOnlyList<string> ClassNames { get; }
 
-    /// <summary>Loads <paramref name="path"/>.</summary>
-    /// <exception cref="CliFailureException">The file is missing, unreadable, or not a classifier of images.</exception>
+    /// <summary>Loads <paramref name="path"/> with <see cref="ModelFile.Load"/>: every zip entry's CRC-32 is checked first.</summary>
+    /// <exception cref="CliFailureException">The file is missing (exit code 3), a folder, or not a classifier of images (exit code 4).</exception>
+    /// <exception cref="InvalidFileException">The file is not a valid ML.NET model (exit code 4).</exception>
     public static CliModel Load(MLContext ml, string path)
     {
         string full = System.IO.Path.GetFullPath(path);
+        if (Directory.Exists(full))
+        {
+            throw new CliFailureException($"--model '{full}' is a folder; expected a model file written by 'convnet train'.", ConvNetCli.InvalidFile);
+        }
         if (!File.Exists(full))
         {
-            throw new CliFailureException(Directory.Exists(full)
-                ? $"--model '{full}' is a folder; expected a model file written by 'convnet train'."
-                : $"model file '{full}' does not exist.");
+            throw new CliFailureException($"model file '{full}' does not exist.", ConvNetCli.MissingFile);
         }
-        ITransformer model;
-        DataViewSchema inputSchema;
-        try
-        {
-            model = ml.Model.Load(full, out inputSchema);
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            throw new CliFailureException($"model file '{full}' cannot be read as an ML.NET model: {e.Message}");
-        }
+        var model = ModelFile.Load(ml, full, out var inputSchema);
         try
         {
             var (input, pixels) = InputOf(inputSchema, full);
@@ -94,7 +89,8 @@ internal sealed class CliModel : IDisposable
             }
         }
         throw new CliFailureException(
-            $"model file '{path}' reads neither image paths (a text column '{PathColumn}') nor pixels (a Vector<Single, C, H, W> column); its input columns: {string.Join(", ", schema.Select(c => $"{c.Name} ({c.Type})"))}.");
+            $"model file '{path}' reads neither image paths (a text column '{PathColumn}') nor pixels (a Vector<Single, C, H, W> column); its input columns: {string.Join(", ", schema.Select(c => $"{c.Name} ({c.Type})"))}.",
+            ConvNetCli.InvalidFile);
     }
 
     private static string[] ClassNamesOf(DataViewSchema output, string path)
@@ -111,7 +107,7 @@ internal sealed class CliModel : IDisposable
         }
         if (output.GetColumnOrNull("Score") is not { Type: VectorDataViewType { ItemType: var item } score } || item != NumberDataViewType.Single || score.Size == 0)
         {
-            throw new CliFailureException($"model file '{path}' is not a multiclass classifier: it adds no 'Score' vector column.");
+            throw new CliFailureException($"model file '{path}' is not a multiclass classifier: it adds no 'Score' vector column.", ConvNetCli.InvalidFile);
         }
         return [.. Enumerable.Range(1, score.Size).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture))];
     }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json.Nodes;
 using Microsoft.ML.ConvNet.Data;
 using Microsoft.ML.Data;
 
@@ -21,16 +22,17 @@ internal static class EvaluateCommand
         var dataDir = new Option<string?>("--data-dir") { Description = "Folder holding the Fashion-MNIST files." };
         var testLimit = new Option<int?>("--test-limit") { Description = "Evaluate on at most N images (Fashion-MNIST: the first N; a folder: N drawn with a fixed seed)." };
         var json = new Option<bool>("--json") { Description = "End the output with the metrics as one JSON object on the last line." };
+        var skipBad = new Option<bool>("--skip-bad-images") { Description = "Leave out image files that cannot be used (missing, undecodable, truncated), listing them, instead of failing." };
         var command = new System.CommandLine.Command(Name, "Evaluate a saved model on an image folder or the Fashion-MNIST test set.")
         {
-            model, dataset, dataDir, testLimit, json,
+            model, dataset, dataDir, testLimit, json, skipBad,
         };
         command.SetAction(parse => Run(parse.GetValue(model), parse.GetValue(dataset), parse.GetValue(dataDir), parse.GetValue(testLimit),
-            CliOutput.Create(parse.InvocationConfiguration.Output, parse.GetValue(json))));
+            parse.GetValue(skipBad), CliOutput.Create(parse.InvocationConfiguration.Output, parse.GetValue(json))));
         return command;
     }
 
-    private static int Run(string? modelPath, string? dataset, string? dataDir, int? limit, CliOutput output)
+    private static int Run(string? modelPath, string? dataset, string? dataDir, int? limit, bool skipBad, CliOutput output)
     {
         if (string.IsNullOrWhiteSpace(modelPath))
         {
@@ -54,6 +56,7 @@ internal static class EvaluateCommand
         using var model = CliModel.Load(ml, modelPath);
         IDataView scored;
         string[]? files = null;
+        List<string> skippedImages = [];
         if (fashion)
         {
             var (rows, _) = CliData.FashionMnistRows(dataDir, DatasetSplit.Test, limit);
@@ -67,6 +70,14 @@ internal static class EvaluateCommand
         else
         {
             var rows = CliData.Subset(CliData.ImageFolder(dataset), limit, seed: 1);
+            var bad = CliImages.CheckAll([.. rows.Select(r => r.ImagePath)], skipBad, output);
+            skippedImages = bad.Select(b => b.Problem).ToList();
+            var badFiles = bad.Select(b => b.Path).ToHashSet(StringComparer.Ordinal);
+            rows = [.. rows.Where(r => !badFiles.Contains(r.ImagePath))];
+            if (rows.Length == 0)
+            {
+                throw new CliFailureException($"--dataset folder '{Path.GetFullPath(dataset)}': none of its image files can be used.", ConvNetCli.InvalidFile);
+            }
             var labels = CliData.MatchLabels([.. rows.Select(r => r.Label)], model.ClassNames, $"folder '{Path.GetFullPath(dataset)}'");
             files = [.. rows.Select(r => r.ImagePath)];
             scored = model.ScoreFiles(files, labels);
@@ -78,7 +89,7 @@ internal static class EvaluateCommand
         }
         catch (Exception e) when (files != null && e is not CliFailureException && CliImages.FirstUnreadable(files) is { } bad)
         {
-            throw new CliFailureException($"image file '{bad.Path}' cannot be read: {bad.Problem}");
+            throw new CliFailureException(bad.Problem, ConvNetCli.InvalidFile);
         }
         long rowsScored = metrics.ConfusionMatrix.Counts.Sum(r => (long)Math.Round(r.Sum()));
         string source = fashion ? CliData.FashionMnistName : Path.GetFullPath(dataset);
@@ -89,6 +100,7 @@ internal static class EvaluateCommand
             json["model"] = model.Path;
             json["dataset"] = source;
             json["testRows"] = rowsScored;
+            json["skippedImages"] = new JsonArray([.. skippedImages.Select(n => (JsonNode?)n)]);
             output.WriteJson(json);
         }
         return 0;

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Microsoft.ML.ConvNet.IO;
 using Microsoft.ML.ConvNet.Tensors;
 using Microsoft.ML.ConvNet.Vision;
 

@@ -43,9 +43,10 @@ internal static class TrainCommand
         var output = new Option<string?>("--output", "-o") { Description = "The model file to write (a zip)." };
         var json = new Option<bool>("--json") { Description = "End the output with the metrics as one JSON object on the last line." };
         var report = new Option<string?>("--report") { Description = "Write a training report (index.html with PNG charts, filters, feature maps, wrong images, saliency) to this folder; the held-out images are then also evaluated after every epoch." };
+        var skipBad = new Option<bool>("--skip-bad-images") { Description = "Leave out image files that cannot be used (missing, undecodable, truncated), listing them, instead of failing." };
         var command = new System.CommandLine.Command(Name, "Train a classifier on an image folder or Fashion-MNIST, evaluate it on held-out images and save it.")
         {
-            dataset, arch, epochs, batchSize, imageSize, channels, device, seed, learningRate, testFraction, dataDir, trainLimit, testLimit, output, json, report,
+            dataset, arch, epochs, batchSize, imageSize, channels, device, seed, learningRate, testFraction, dataDir, trainLimit, testLimit, output, json, report, skipBad,
         };
         command.SetAction(parse => Run(new Settings
         {
@@ -65,6 +66,7 @@ internal static class TrainCommand
             Output = parse.GetValue(output),
             Json = parse.GetValue(json),
             Report = parse.GetValue(report),
+            SkipBadImages = parse.GetValue(skipBad),
         }, CliOutput.Create(parse.InvocationConfiguration.Output, parse.GetValue(json))));
         return command;
     }
@@ -103,6 +105,8 @@ internal static class TrainCommand
         public bool Json { get; init; }
 
         public string? Report { get; init; }
+
+        public bool SkipBadImages { get; init; }
     }
 
     private static int Run(Settings s, CliOutput output)
@@ -169,6 +173,15 @@ internal static class TrainCommand
         {
             throw new UsageException(Name, $"--output '{modelPath}' is a folder; give the path of the model file to write, e.g. {Path.Combine(s.Output, "model.zip")}.");
         }
+        // The output is checked before any data is read or trained on: a run never fails only when it saves.
+        try
+        {
+            AtomicFile.CheckWritable(modelPath);
+        }
+        catch (IOException e)
+        {
+            throw new CliFailureException($"--output {e.Message}", ConvNetCli.MissingFile);
+        }
 
         string? reportFolder = s.Report == null ? null : Path.GetFullPath(s.Report);
         if (reportFolder != null && File.Exists(reportFolder))
@@ -183,6 +196,7 @@ internal static class TrainCommand
         string featureColumn;
         IEstimator<ITransformer> loading;
         string[]? files = null;
+        List<string> skippedImages = [];
         if (fashion)
         {
             var (trainRows, names) = CliData.FashionMnistRows(s.DataDir, DatasetSplit.Train, s.TrainLimit);
@@ -202,6 +216,10 @@ internal static class TrainCommand
                 throw new CliFailureException(
                     $"--dataset folder '{Path.GetFullPath(s.Dataset)}' has {classNames.Count} class; a classifier needs at least two sub-folders of images, one per class.");
             }
+            var bad = CliImages.CheckAll([.. rows.Select(r => r.ImagePath)], s.SkipBadImages, output);
+            skippedImages = bad.Select(b => b.Problem).ToList();
+            var badFiles = bad.Select(b => b.Path).ToHashSet(StringComparer.Ordinal);
+            rows = [.. rows.Where(r => !badFiles.Contains(r.ImagePath))];
             files = [.. rows.Select(r => r.ImagePath)];
             var (trainRows, testRows) = CliData.StratifiedSplit(rows, testFraction, s.Seed);
             trainRows = CliData.Subset(trainRows, s.TrainLimit, s.Seed);
@@ -235,6 +253,7 @@ internal static class TrainCommand
             LearningRate = s.LearningRate,
             Device = device,
             Seed = s.Seed,
+            SkipUnreadableImages = s.SkipBadImages,
         };
         // MapValueToKey with the class names as key data: keys in Fashion-MNIST's order, or sorted folder names.
         var keying = ml.Transforms.Conversion.MapValueToKey(CliData.LabelKeyColumn, CliData.LabelColumn, keyData: CliData.KeyData(ml, classNames));
@@ -257,7 +276,7 @@ internal static class TrainCommand
         }
         catch (InvalidDataException e) when (files != null && !files.Any(e.Message.Contains) && CliImages.FirstUnreadable(files) is { } bad)
         {
-            throw new CliFailureException($"{e.Message.TrimEnd()} Image file '{bad.Path}' cannot be read: {bad.Problem}");
+            throw new CliFailureException($"{e.Message.TrimEnd()} {bad.Problem}", ConvNetCli.InvalidFile);
         }
         try
         {
@@ -271,7 +290,7 @@ internal static class TrainCommand
             catch (Exception e) when (files != null && e is InvalidDataException or InvalidOperationException && !files.Any(e.Message.Contains)
                 && CliImages.FirstUnreadable(files) is { } bad)
             {
-                throw new CliFailureException($"{e.Message.TrimEnd()} Image file '{bad.Path}' cannot be read: {bad.Problem}");
+                throw new CliFailureException($"{e.Message.TrimEnd()} {bad.Problem}", ConvNetCli.InvalidFile);
             }
 
             // The ML.NET zip: written next to its final place and renamed, so a failure leaves no partial model.
@@ -305,6 +324,7 @@ internal static class TrainCommand
                 {
                     json["report"] = Path.Combine(reportFolder, Vision.TrainingReport.PageFileName);
                 }
+                json["skippedImages"] = new JsonArray([.. skippedImages.Concat(network.SkippedImages).Select(n => (JsonNode?)n)]);
                 output.WriteJson(json);
             }
         }

@@ -1,8 +1,7 @@
-using Microsoft.ML.ConvNet.IO;
 using Microsoft.ML.ConvNet.Tensors;
 using SkiaSharp;
 
-namespace Microsoft.ML.ConvNet.Vision;
+namespace Microsoft.ML.ConvNet.IO;
 
 /// <summary>How float pixels become 8-bit ones when an image is written.</summary>
 public enum PixelScaling
@@ -18,7 +17,7 @@ public enum PixelScaling
 }
 
 /// <summary>Reads and writes image files (PNG, JPEG, BMP, GIF, WebP) as <c>[C, H, W]</c> float tensors in [0, 1], with SkiaSharp.</summary>
-public static class ImageFile
+public static partial class ImageFile
 {
     /// <summary>
     /// Decodes <paramref name="path"/> to a <c>[C, H, W]</c> tensor in [0, 1] (red, green, blue planes; alpha is dropped).
@@ -26,7 +25,7 @@ public static class ImageFile
     /// file's own (1 for a grey file, else 3).
     /// </summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="InvalidDataException">The file is not an image SkiaSharp can decode.</exception>
+    /// <exception cref="InvalidFileException">The file is not a complete image SkiaSharp can decode, or too large (see <see cref="Check"/>); the message names it.</exception>
     public static Tensor Read(string path, int channels = 0)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
@@ -35,25 +34,15 @@ public static class ImageFile
             throw new ArgumentOutOfRangeException(nameof(channels), $"channels must be 0 (as the file), 1 or 3, got {channels}.");
         }
         string full = Path.GetFullPath(path);
-        if (!File.Exists(full))
+        var (_, problem, decoded) = Decode(InputFile.ReadAllBytes(full, MaxBytes, "image file"));
+        if (decoded == null)
         {
-            throw new FileNotFoundException($"Image file '{full}' does not exist.", full);
+            throw new InvalidFileException(full, $"image file '{full}' {problem}.");
         }
-        using var stream = File.OpenRead(full);
-        using var codec = SKCodec.Create(stream)
-            ?? throw new InvalidDataException($"Image file '{full}' is not an image that can be decoded (PNG, JPEG, BMP, GIF or WebP expected).");
-        int width = codec.Info.Width, height = codec.Info.Height;
-        bool grayFile = codec.Info.ColorType == SKColorType.Gray8;
+        int width = decoded.Width, height = decoded.Height;
+        bool grayFile = decoded.Grey;
         int c = channels == 0 ? (grayFile ? 1 : 3) : channels;
-        using var bitmap = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
-        var result = codec.GetPixels(bitmap.Info, bitmap.GetPixels());
-        if (result != SKCodecResult.Success)
-        {
-            throw new InvalidDataException(result == SKCodecResult.IncompleteInput
-                ? $"Image file '{full}' is truncated: it ends before the whole image was decoded."
-                : $"Image file '{full}' could not be decoded: {result}.");
-        }
-        var rgba = bitmap.GetPixelSpan();
+        var rgba = decoded.Rgba;
         int plane = width * height;
         var data = new float[c * plane];
         for (int i = 0; i < plane; i++)
