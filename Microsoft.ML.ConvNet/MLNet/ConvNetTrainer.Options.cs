@@ -1,4 +1,5 @@
 using Microsoft.ML.ConvNet.Backends;
+using Microsoft.ML.ConvNet.Data.Augmentation;
 using Microsoft.ML.ConvNet.Layers;
 using Microsoft.ML.ConvNet.Optimizers;
 using Microsoft.ML.ConvNet.Optimizers.Schedulers;
@@ -108,8 +109,31 @@ public sealed partial class ConvNetTrainer
         /// <summary>Momentum of SGD and RMSProp (default 0.9; ignored by Adam and AdamW).</summary>
         public float Momentum { get; set; } = 0.9f;
 
-        /// <summary>The learning-rate schedule, built for the trainer's optimizer and stepped after every epoch, e.g. <c>opt =&gt; new StepLR(opt, 3, 0.1f)</c> (default: constant).</summary>
-        public Func<Optimizer, LearningRateScheduler>? LearningRateSchedule { get; set; }
+        /// <summary>
+        /// The learning-rate schedule, built for the trainer's optimizer, e.g. <c>opt =&gt; new StepLR(opt, 3, 0.1f)</c> or
+        /// <c>opt =&gt; new OneCycleLR(opt, 0.01f)</c>; it is stepped after every epoch, or after every optimizer step when it
+        /// steps per batch, and a schedule of open length spans the run. Default <see cref="DefaultLearningRateSchedule"/>:
+        /// cosine annealing to 0 over the run, per step. Null: a constant rate.
+        /// </summary>
+        public Func<Optimizer, LearningRateScheduler>? LearningRateSchedule { get; set; } = DefaultLearningRateSchedule;
+
+        /// <summary>The default schedule: <c>new CosineAnnealingLR(optimizer, stepping: SchedulerStepping.Batch)</c> over the whole run.</summary>
+        public static LearningRateScheduler DefaultLearningRateSchedule(Optimizer optimizer) => new CosineAnnealingLR(optimizer, stepping: SchedulerStepping.Batch);
+
+        /// <summary>
+        /// Augmentation of the training images, applied per image on the batch loader's thread and never at validation,
+        /// evaluation or prediction. Default <see cref="DefaultAugmentation"/>: a random shift by up to a tenth of the
+        /// image's shorter side (reflect-padded crop) and a horizontal flip with probability 0.5. Null: none. Set your own,
+        /// e.g. <c>new Compose(new RandomCrop(4, BorderMode.Reflect), new RandomRotation(10))</c>, and leave out the flip
+        /// for images that are not mirror-symmetric in meaning (digits, text).
+        /// </summary>
+        public ImageAugmentation? Augmentation { get; set; } = DefaultAugmentation;
+
+        /// <summary>The default augmentation: <c>new Compose(RandomCrop.Relative(0.1, BorderMode.Reflect), new RandomHorizontalFlip())</c>.</summary>
+        public static ImageAugmentation DefaultAugmentation { get; } = new Compose(RandomCrop.Relative(0.1, BorderMode.Reflect), new RandomHorizontalFlip());
+
+        /// <summary>Optional batch mixing (<see cref="Mixup"/>, <see cref="CutMix"/>), trained with the soft-target cross-entropy (default none).</summary>
+        public BatchMixing? Mixing { get; set; }
 
         /// <summary>
         /// Validation rows, evaluated after every epoch. They need the columns the trainer sees, so pass them through the
