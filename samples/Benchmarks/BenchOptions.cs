@@ -19,19 +19,29 @@ internal enum BenchMode
 
     /// <summary>The ML.NET face: pipeline training against Trainer.Fit, in-process scoring against the saved (ONNX Runtime) model, time to the first prediction.</summary>
     MLNet,
+
+    /// <summary>The cost of augmentation: small-CNN training throughput on Fashion-MNIST with and without it.</summary>
+    Augmentation,
+
+    /// <summary>Small data: a 36×36 RGB image folder of 300 images per class, LeNet-5 and the small CNN against ML.NET's LbfgsMaximumEntropy.</summary>
+    SmallData,
 }
 
 /// <summary>Command-line options; build/bench/torch_bench.py takes the same ones.</summary>
 internal sealed class BenchOptions
 {
     public const string Usage = """
-        Usage: Benchmarks [--mode throughput|memory|accuracy|gpu|mlnet] [--only PREFIX[,PREFIX...]] [--steps N] [--warmup N]
+        Usage: Benchmarks [--mode throughput|memory|accuracy|gpu|mlnet|augmentation|smalldata] [--only PREFIX[,PREFIX...]] [--steps N] [--warmup N]
                           [--warmup-seconds S] [--epochs N] [--seed N] [--device cuda:N]
           --mode     throughput (default): sgemm/, conv3x3/, depthwise3x3/, train/, infer/ workloads
                      memory: memory/resnet18-train (peak resident memory; run it in a process of its own)
                      accuracy: accuracy/smallcnn (Fashion-MNIST, Adam 1e-3, StepLR(3, 0.1), batch 64)
           gpu: train/resnet18-224/, train/resnet18-32/, infer/... in fp32, tf32 and bf16 on --device
                      mlnet: mlnet/ workloads, the ML.NET trainer and its saved model (--epochs: training epochs, default 2)
+                     augmentation: augment/ workloads, small-CNN training on Fashion-MNIST with and without the
+                     Fashion-MNIST job's augmentation (--steps: batches per timed run, default 300)
+                     smalldata: smalldata/ workloads, a 36x36 RGB folder of 300 training images per class; LeNet-5 and
+                     the small CNN (8 epochs, the trainer's defaults, seeds 1-3) against ML.NET's LbfgsMaximumEntropy
           --only     run only the workloads whose names start with one of the prefixes
           --steps    timed iterations of every workload (default: per workload, see docs/benchmarks.md)
           --warmup   untimed iterations before them (default: per workload)
@@ -98,7 +108,9 @@ internal sealed class BenchOptions
                         "accuracy" => BenchMode.Accuracy,
                         "gpu" => BenchMode.Gpu,
                         "mlnet" => BenchMode.MLNet,
-                        _ => throw new ArgumentException($"--mode must be throughput, memory, accuracy or gpu, got '{value}'."),
+                        "augmentation" => BenchMode.Augmentation,
+                        "smalldata" => BenchMode.SmallData,
+                        _ => throw new ArgumentException($"--mode must be throughput, memory, accuracy, gpu, mlnet, augmentation or smalldata, got '{value}'."),
                     };
                     break;
                 case "--only":

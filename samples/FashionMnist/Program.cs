@@ -100,7 +100,7 @@ internal static class Program
             {
                 LabelColumnName = "LabelKey",
                 Architecture = o.Arch,
-                ModelFactory = o.Arch == "smallcnn" && o.Width != 32 ? (classes, channels) => SmallCnn.Create(classes, channels, width: o.Width) : null,
+                ModelFactory = o.Arch == "smallcnn" && (o.Width != 32 || o.Dropout != 0.25f) ? (classes, channels) => SmallCnn.Create(classes, channels, dropout: o.Dropout, width: o.Width) : null,
                 SmallInput = true, // 28×28 inputs: LeNet-5 pads its first convolution to see 32×32
 
                 Epochs = o.Epochs,

@@ -19,6 +19,7 @@ internal sealed class SampleOptions
           --augment SPEC           training augmentation (default flip,crop:2:replicate; 'none' for none),
                                    e.g. flip,crop:2:replicate,erase:0.25 or flip,rotate:10@0.5,mixup:0.2
           --width N                width of the small CNN: channels N and 2N, hidden layer 4N (default 32)
+          --dropout X              dropout before the small CNN's last layer (default 0.25)
           --recipe                 the longer recipe: 30 epochs of the small CNN at width 64
           --seed N                 seed of initialisation, shuffling and dropout (default 1)
           --data-dir PATH          folder with the four Fashion-MNIST .gz files (default: searched, see below)
@@ -59,6 +60,8 @@ internal sealed class SampleOptions
     public int Width => WidthOption ?? (Recipe ? 64 : 32);
 
     public bool Recipe { get; private set; }
+
+    public float Dropout { get; private set; } = 0.25f;
 
     public int Seed { get; private set; } = 1;
 
@@ -145,6 +148,11 @@ internal sealed class SampleOptions
                     {
                         throw new ArgumentException($"Option {name}: {e.Message}", e);
                     }
+                    break;
+                case "--dropout":
+                    o.Dropout = double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) && d >= 0 && d < 1
+                        ? (float)d
+                        : throw new ArgumentException($"Option {name} needs a number in [0, 1), got '{value}'.");
                     break;
                 case "--width":
                     o.WidthOption = PositiveInt(name, value);

@@ -3,9 +3,11 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Microsoft.ML.ConvNet.Data;
+using Microsoft.ML.ConvNet.Data.Augmentation;
 using Microsoft.ML.ConvNet.IO;
 using Microsoft.ML.ConvNet.Layers;
 using Microsoft.ML.ConvNet.Models;
+using Microsoft.ML.ConvNet.Optimizers.Schedulers;
 using Microsoft.ML.ConvNet.Tensors;
 using Microsoft.ML.Data;
 using Microsoft.ML.Transforms;
@@ -41,10 +43,17 @@ internal static class TrainCommand
         var trainLimit = new Option<int?>("--train-limit") { Description = "Train on at most N images (a quick run)." };
         var testLimit = new Option<int?>("--test-limit") { Description = "Evaluate on at most N images." };
         var output = new Option<string?>("--output", "-o") { Description = "The model file to write (a zip)." };
+        var augment = new Option<string>("--augment")
+        {
+            Description = "Training augmentation: 'default' (a padded crop by a tenth of the side and a horizontal flip), 'none', or steps such as "
+                + "flip,crop:4,rotate:10@0.5,mixup:0.2 (see the README for every step).",
+            DefaultValueFactory = _ => "default",
+        };
+        var schedule = new Option<string>("--schedule") { Description = "Learning-rate schedule: cosine (per step over the run), onecycle (peaking at the learning rate) or constant.", DefaultValueFactory = _ => "cosine" };
         var json = new Option<bool>("--json") { Description = "End the output with the metrics as one JSON object on the last line." };
         var command = new System.CommandLine.Command(Name, "Train a classifier on an image folder or Fashion-MNIST, evaluate it on held-out images and save it.")
         {
-            dataset, arch, epochs, batchSize, imageSize, channels, device, seed, learningRate, testFraction, dataDir, trainLimit, testLimit, output, json,
+            dataset, arch, epochs, batchSize, imageSize, channels, device, seed, learningRate, testFraction, dataDir, trainLimit, testLimit, output, augment, schedule, json,
         };
         command.SetAction(parse => Run(new Settings
         {
@@ -62,6 +71,8 @@ internal static class TrainCommand
             TrainLimit = parse.GetValue(trainLimit),
             TestLimit = parse.GetValue(testLimit),
             Output = parse.GetValue(output),
+            Augment = parse.GetValue(augment)!,
+            Schedule = parse.GetValue(schedule)!,
             Json = parse.GetValue(json),
         }, CliOutput.Create(parse.InvocationConfiguration.Output, parse.GetValue(json))));
         return command;
@@ -97,6 +108,10 @@ internal static class TrainCommand
         public int? TestLimit { get; init; }
 
         public string? Output { get; init; }
+
+        public required string Augment { get; init; }
+
+        public required string Schedule { get; init; }
 
         public bool Json { get; init; }
     }
@@ -154,6 +169,8 @@ internal static class TrainCommand
         {
             throw new UsageException(Name, $"--channels {channels}: '{CliData.FashionMnistName}' images are gray (one channel).");
         }
+        var augmentation = ParseAugmentation(s.Augment);
+        var schedule = ParseSchedule(s.Schedule, s.LearningRate);
         var device = CliDevice.Resolve(Name, s.Device);
         var (width, height) = s.ImageSize != null
             ? ImageSize.Parse(Name, s.ImageSize)
@@ -223,9 +240,13 @@ internal static class TrainCommand
             Epochs = s.Epochs,
             BatchSize = s.BatchSize,
             LearningRate = s.LearningRate,
+            LearningRateSchedule = schedule,
+            Augmentation = augmentation.Augmentation,
+            Mixing = augmentation.Mixing,
             Device = device,
             Seed = s.Seed,
         };
+        output.Line($"augmentation {augmentation}; schedule {s.Schedule.ToLowerInvariant()}");
         // MapValueToKey with the class names as key data: keys in Fashion-MNIST's order, or sorted folder names.
         var pipeline = ml.Transforms.Conversion.MapValueToKey(CliData.LabelKeyColumn, CliData.LabelColumn, keyData: CliData.KeyData(ml, classNames))
             .Append(loading)
@@ -274,6 +295,8 @@ internal static class TrainCommand
                 json["epochs"] = network.TrainingHistory?.Epochs.Count ?? s.Epochs;
                 json["batchSize"] = s.BatchSize;
                 json["learningRate"] = s.LearningRate;
+                json["augmentation"] = augmentation.ToString();
+                json["schedule"] = s.Schedule.ToLowerInvariant();
                 json["imageSize"] = string.Create(CultureInfo.InvariantCulture, $"{width}x{height}");
                 json["channels"] = channels;
                 json["classes"] = new JsonArray([.. network.ClassNames.Select(n => (JsonNode?)n)]);
@@ -374,6 +397,32 @@ internal static class TrainCommand
         }
         throw new UsageException(Name, $"{arch} cannot run on a {string.Join("x", shape)} input (channels x height x width): {problem} Choose another --image-size{(arch is "lenet5" or "smallcnn" ? " (28x28 works)" : "")}.");
     }
+
+    /// <summary>The --augment value: 'default', 'none' or a step list (a usage error names the bad step).</summary>
+    private static AugmentationSpec ParseAugmentation(string text)
+    {
+        if (text.Trim().Equals("default", StringComparison.OrdinalIgnoreCase))
+        {
+            return new AugmentationSpec(ConvNetTrainer.Options.DefaultAugmentation, null);
+        }
+        try
+        {
+            return AugmentationSpec.Parse(text);
+        }
+        catch (FormatException e)
+        {
+            throw new UsageException(Name, $"--augment: {e.Message}");
+        }
+    }
+
+    /// <summary>The --schedule value as the trainer's schedule factory (null: constant).</summary>
+    private static Func<Optimizers.Optimizer, LearningRateScheduler>? ParseSchedule(string text, float learningRate) => text.Trim().ToLowerInvariant() switch
+    {
+        "cosine" => ConvNetTrainer.Options.DefaultLearningRateSchedule,
+        "onecycle" => optimizer => new OneCycleLR(optimizer, learningRate),
+        "constant" => null,
+        _ => throw new UsageException(Name, $"--schedule: unknown schedule '{text}'; use cosine, onecycle or constant."),
+    };
 
     private static void CheckPositive(string option, int value)
     {
