@@ -68,15 +68,19 @@ public sealed class ConvNetAugmentationTests
     }
 
     [TestMethod]
-    public void DefaultsAreCosinePerStepWithCropAndFlip()
+    public void DefaultsAreAConstantRateWithoutAugmentationAndTheStandardPresetIsCropAndFlip()
     {
         var o = new ConvNetTrainer.Options();
-        Assert.AreSame(ConvNetTrainer.Options.DefaultAugmentation, o.Augmentation);
-        var steps = ((Compose)o.Augmentation!).Steps;
+        Assert.IsNull(o.Augmentation);
+        Assert.IsNull(o.LearningRateSchedule);
+        Assert.IsNull(o.Mixing);
+        Assert.AreEqual(16, o.BatchSize);
+        var steps = ((Compose)ConvNetTrainer.Options.StandardAugmentation).Steps;
         Assert.IsInstanceOfType<RandomCrop>(steps[0]);
+        Assert.AreEqual(3, ((RandomCrop)steps[0]).PaddingFor(28, 28));
         Assert.IsInstanceOfType<RandomHorizontalFlip>(steps[1]);
         using var opt = new Microsoft.ML.ConvNet.Optimizers.Sgd([Microsoft.ML.ConvNet.Tensors.Tensor.Zeros(new Microsoft.ML.ConvNet.Tensors.Shape(1)).Unscope()], 0.1f);
-        var schedule = o.LearningRateSchedule!(opt);
+        var schedule = ConvNetTrainer.Options.CosineSchedule(opt);
         Assert.IsInstanceOfType<CosineAnnealingLR>(schedule);
         Assert.AreEqual(SchedulerStepping.Batch, schedule.Stepping);
     }

@@ -108,9 +108,20 @@ public static class Trainer
                 using (options.MixedPrecision == MixedPrecision.BFloat16 ? Autocast.BFloat16() : null)
                 {
                     var logits = model.Forward(batch.Images);
-                    var loss = batch.Targets is { } soft
-                        ? softLossFn(logits, Tensor.FromArray(soft, logits.Shape, batch.Images.Device))
-                        : lossFn(logits, batch.Labels);
+                    Tensor loss;
+                    if (batch.Targets is { } soft)
+                    {
+                        if (logits.Rank != 2 || soft.Length != logits.Size)
+                        {
+                            throw new InvalidOperationException(
+                                $"Fit: the mixed batch has soft targets for {train.ClassCount} classes, but the model returned {logits.Shape}; a classifier must return [batch, classes] = [{batch.Count}, {train.ClassCount}].");
+                        }
+                        loss = softLossFn(logits, Tensor.FromArray(soft, logits.Shape, batch.Images.Device));
+                    }
+                    else
+                    {
+                        loss = lossFn(logits, batch.Labels);
+                    }
                     batchLoss = loss.ToScalar();
                     if (!double.IsFinite(batchLoss))
                     {

@@ -18,8 +18,66 @@ internal static class AugmentationBenchmarks
 {
     private const int Batch = 64;
 
+    /// <summary>The columns of the picture: the original, then one transform each (always applied).</summary>
+    private static readonly (string Name, ImageAugmentation? Transform)[] GridColumns =
+    [
+        ("original", null),
+        ("flip", new RandomHorizontalFlip(1)),
+        ("crop:3", new RandomCrop(3)),
+        ("resized-crop:0.5", new RandomResizedCrop(0.5)),
+        ("rotate:25", new RandomRotation(25)),
+        ("affine:10:0.1:0.2:15", new RandomAffine(10, 0.1, 0.8, 1.2, 15)),
+        ("elastic:34:4", new ElasticDeformation(34, 4, BorderMode.Constant)),
+        ("noise:0.1", new GaussianNoise(0.1)),
+        ("blur:5:1.5", new GaussianBlur(5, 1.0, 1.5)),
+        ("jitter:0.4:0.4", new ColorJitter(0.4, 0.4)),
+        ("erase:1", new RandomErasing(1)),
+    ];
+
+    /// <summary>
+    /// Writes a PNG grid: eight Fashion-MNIST training images (rows) and each transform of <see cref="GridColumns"/>
+    /// (columns), pixels in [0, 1] shown ×3.
+    /// </summary>
+    public static void WriteGrid(string path)
+    {
+        var data = FashionMnist.Load(null, DatasetSplit.Train, new FashionMnistOptions { Limit = 8 });
+        const int Scale = 3, Cell = 28 * Scale, Gap = 4;
+        int width = GridColumns.Length * (Cell + Gap) + Gap, height = data.Count * (Cell + Gap) + Gap;
+        var pixels = new byte[width * height * 4];
+        Array.Fill(pixels, (byte)255);
+        var random = new Random(1);
+        for (int row = 0; row < data.Count; row++)
+        {
+            for (int col = 0; col < GridColumns.Length; col++)
+            {
+                var image = data.GetImage(row).ToArray();
+                GridColumns[col].Transform?.Apply(image, 1, 28, 28, random);
+                for (int y = 0; y < Cell; y++)
+                {
+                    for (int x = 0; x < Cell; x++)
+                    {
+                        byte v = (byte)Math.Clamp(MathF.Round(255 * (1 - image[y / Scale * 28 + x / Scale])), 0, 255);
+                        int o = 4 * ((Gap + row * (Cell + Gap) + y) * width + Gap + col * (Cell + Gap) + x);
+                        pixels[o] = pixels[o + 1] = pixels[o + 2] = v;
+                        pixels[o + 3] = 255;
+                    }
+                }
+            }
+        }
+        using var png = Microsoft.ML.Data.MLImage.CreateFromPixels(width, height, Microsoft.ML.Data.MLPixelFormat.Rgba32, pixels);
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        string temporary = path + ".tmp.png";
+        png.Save(temporary);
+        File.Move(temporary, path, overwrite: true);
+        Console.Error.WriteLine($"wrote {path}: columns {string.Join(", ", GridColumns.Select(c => c.Name))}");
+    }
+
     public static void Run(BenchOptions o)
     {
+        if (o.Selected("augment/grid"))
+        {
+            WriteGrid(Path.Combine("artifacts", "augmentation-grid.png"));
+        }
         var all = FashionMnist.Load(null, DatasetSplit.Train, new FashionMnistOptions { Normalize = true });
         var spec = AugmentationSpec.Parse("flip,crop:2:replicate");
         var augmentation = spec.Augmentation!;

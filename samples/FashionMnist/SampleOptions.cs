@@ -16,11 +16,11 @@ internal sealed class SampleOptions
           --lr X                   Adam learning rate (default 0.002)
           --schedule NAME          cosine (per step, the default), onecycle, or step (StepLR, the old recipe)
           --warmup N               linear warm-up over the first N epochs (default 0; cosine only)
-          --augment SPEC           training augmentation (default flip,crop:2:replicate; 'none' for none),
+          --augment SPEC           training augmentation (default flip,crop:1:replicate; 'none' for none),
                                    e.g. flip,crop:2:replicate,erase:0.25 or flip,rotate:10@0.5,mixup:0.2
           --width N                width of the small CNN: channels N and 2N, hidden layer 4N (default 32)
-          --dropout X              dropout before the small CNN's last layer (default 0.25)
-          --recipe                 the longer recipe: 30 epochs of the small CNN at width 64
+          --dropout X              dropout before the small CNN's last layer (default 0; 0.25 with --recipe)
+          --recipe                 the longer recipe: 30 epochs, flip,crop:2:replicate,erase:0.25, dropout 0.25
           --seed N                 seed of initialisation, shuffling and dropout (default 1)
           --data-dir PATH          folder with the four Fashion-MNIST .gz files (default: searched, see below)
           --output PATH            ML.NET model zip (default artifacts/fashion-mnist-<arch>.zip)
@@ -51,17 +51,23 @@ internal sealed class SampleOptions
 
     public int WarmupEpochs { get; private set; }
 
-    public string Augment { get; private set; } = DefaultAugment;
+    public string? AugmentOption { get; private set; }
 
-    public const string DefaultAugment = "flip,crop:2:replicate";
+    public string Augment => AugmentOption ?? (Recipe ? RecipeAugment : DefaultAugment);
+
+    public const string RecipeAugment = "flip,crop:2:replicate,erase:0.25";
+
+    public const string DefaultAugment = "flip,crop:1:replicate";
 
     public int? WidthOption { get; private set; }
 
-    public int Width => WidthOption ?? (Recipe ? 64 : 32);
+    public int Width => WidthOption ?? 32;
 
     public bool Recipe { get; private set; }
 
-    public float Dropout { get; private set; } = 0.25f;
+    public float? DropoutOption { get; private set; }
+
+    public float Dropout => DropoutOption ?? (Recipe ? 0.25f : 0f);
 
     public int Seed { get; private set; } = 1;
 
@@ -139,7 +145,7 @@ internal sealed class SampleOptions
                     o.WarmupEpochs = Int(name, value) >= 0 ? Int(name, value) : throw new ArgumentException($"Option {name} needs a non-negative integer, got {value}.");
                     break;
                 case "--augment":
-                    o.Augment = NonEmpty(name, value);
+                    o.AugmentOption = NonEmpty(name, value);
                     try
                     {
                         Microsoft.ML.ConvNet.Data.Augmentation.AugmentationSpec.Parse(value);
@@ -150,7 +156,7 @@ internal sealed class SampleOptions
                     }
                     break;
                 case "--dropout":
-                    o.Dropout = double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) && d >= 0 && d < 1
+                    o.DropoutOption = double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) && d >= 0 && d < 1
                         ? (float)d
                         : throw new ArgumentException($"Option {name} needs a number in [0, 1), got '{value}'.");
                     break;

@@ -32,7 +32,7 @@ internal static class TrainCommand
         var dataset = new Option<string?>("--dataset", "-d") { Description = "An image folder (one sub-folder of images per class) or 'fashion-mnist'." };
         var arch = new Option<string?>("--arch", "-a") { Description = "Architecture name (see 'convnet summary --list'), e.g. lenet5, smallcnn, resnet18." };
         var epochs = new Option<int>("--epochs", "-e") { Description = "Passes over the training data.", DefaultValueFactory = _ => 5 };
-        var batchSize = new Option<int>("--batch-size", "-b") { Description = "Images per training step.", DefaultValueFactory = _ => 64 };
+        var batchSize = new Option<int>("--batch-size", "-b") { Description = "Images per training step (the trainer's default, 16).", DefaultValueFactory = _ => 16 };
         var imageSize = new Option<string?>("--image-size") { Description = "Input size WxH the images are resized to (default 28x28 for lenet5 and smallcnn, 224x224 otherwise; fashion-mnist is 28x28)." };
         var channels = new Option<int?>("--channels") { Description = "1 (grayscale) or 3 (RGB) for image folders (default 3); fashion-mnist is 1." };
         var device = new Option<string>("--device") { Description = "cpu, cuda (or cuda:N) or auto.", DefaultValueFactory = _ => "auto" };
@@ -45,11 +45,11 @@ internal static class TrainCommand
         var output = new Option<string?>("--output", "-o") { Description = "The model file to write (a zip)." };
         var augment = new Option<string>("--augment")
         {
-            Description = "Training augmentation: 'default' (a padded crop by a tenth of the side and a horizontal flip), 'none', or steps such as "
+            Description = "Training augmentation: 'none' (the default), 'standard' (a reflect-padded crop by a tenth of the side and a horizontal flip), or steps such as "
                 + "flip,crop:4,rotate:10@0.5,mixup:0.2 (see the README for every step).",
-            DefaultValueFactory = _ => "default",
+            DefaultValueFactory = _ => "none",
         };
-        var schedule = new Option<string>("--schedule") { Description = "Learning-rate schedule: cosine (per step over the run), onecycle (peaking at the learning rate) or constant.", DefaultValueFactory = _ => "cosine" };
+        var schedule = new Option<string>("--schedule") { Description = "Learning-rate schedule: constant (the default), cosine (per step over the run) or onecycle (peaking at the learning rate).", DefaultValueFactory = _ => "constant" };
         var json = new Option<bool>("--json") { Description = "End the output with the metrics as one JSON object on the last line." };
         var command = new System.CommandLine.Command(Name, "Train a classifier on an image folder or Fashion-MNIST, evaluate it on held-out images and save it.")
         {
@@ -398,12 +398,12 @@ internal static class TrainCommand
         throw new UsageException(Name, $"{arch} cannot run on a {string.Join("x", shape)} input (channels x height x width): {problem} Choose another --image-size{(arch is "lenet5" or "smallcnn" ? " (28x28 works)" : "")}.");
     }
 
-    /// <summary>The --augment value: 'default', 'none' or a step list (a usage error names the bad step).</summary>
+    /// <summary>The --augment value: 'none', 'standard' or a step list (a usage error names the bad step).</summary>
     private static AugmentationSpec ParseAugmentation(string text)
     {
-        if (text.Trim().Equals("default", StringComparison.OrdinalIgnoreCase))
+        if (text.Trim().Equals("standard", StringComparison.OrdinalIgnoreCase))
         {
-            return new AugmentationSpec(ConvNetTrainer.Options.DefaultAugmentation, null);
+            return new AugmentationSpec(ConvNetTrainer.Options.StandardAugmentation, null);
         }
         try
         {
@@ -418,7 +418,7 @@ internal static class TrainCommand
     /// <summary>The --schedule value as the trainer's schedule factory (null: constant).</summary>
     private static Func<Optimizers.Optimizer, LearningRateScheduler>? ParseSchedule(string text, float learningRate) => text.Trim().ToLowerInvariant() switch
     {
-        "cosine" => ConvNetTrainer.Options.DefaultLearningRateSchedule,
+        "cosine" => ConvNetTrainer.Options.CosineSchedule,
         "onecycle" => optimizer => new OneCycleLR(optimizer, learningRate),
         "constant" => null,
         _ => throw new UsageException(Name, $"--schedule: unknown schedule '{text}'; use cosine, onecycle or constant."),
