@@ -133,7 +133,7 @@ internal static class Program
             }))
             .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedName", "PredictedLabel"));
         Console.WriteLine(string.Create(inv,
-            $"Pipeline: MapValueToKey → ConvNet({o.Arch}{(o.Arch == "smallcnn" ? $" width {o.Width}" : "")}, Adam lr {o.LearningRate:G4}, {Architectures.ScheduleDescription(o)}, batch {o.BatchSize}, {o.Epochs} epochs, augmentation {augmentation}, seed {o.Seed}) → MapKeyToValue"));
+            $"Pipeline: MapValueToKey → ConvNet({o.Arch}{(o.Arch == "smallcnn" ? $" width {o.Width}, dropout {o.Dropout:G2}" : "")}, Adam lr {o.LearningRate:G4}, {Architectures.ScheduleDescription(o)}, batch {o.BatchSize}, {o.Epochs} epochs, augmentation {augmentation}, seed {o.Seed}) → MapKeyToValue"));
 
         var model = pipeline.Fit(train);
         var convnet = model.OfType<ConvNetTransformer>().Single();
