@@ -28,7 +28,8 @@ public sealed class ConvNetCommandsTests
         _tmp = TempFolder("cli");
         _fashionModel = Path.Combine(_tmp, "models", "lenet5.zip");
         _fashionRun = Run("train", "--dataset", "fashion-mnist", "--data-dir", FashionMnistTests.BundledFolder(), "--arch", "lenet5",
-            "--epochs", "1", "--train-limit", TrainLimit.ToString(), "--test-limit", TestLimit.ToString(), "--output", _fashionModel, "--json");
+            "--epochs", "1", "--train-limit", TrainLimit.ToString(), "--test-limit", TestLimit.ToString(), "--output", _fashionModel,
+            "--augment", "crop:2:replicate,rotate:5@0.5", "--schedule", "onecycle", "--json");
     }
 
     [ClassCleanup]
@@ -68,6 +69,9 @@ public sealed class ConvNetCommandsTests
         Assert.AreEqual(1, json.GetProperty("epochs").GetInt32());
         Assert.AreEqual("cpu", json.GetProperty("device").GetString());
         Assert.AreEqual("28x28", json.GetProperty("imageSize").GetString());
+        StringAssert.Contains(json.GetProperty("augmentation").GetString(), "RandomCrop(padding=2, Replicate)");
+        StringAssert.Contains(json.GetProperty("augmentation").GetString(), "RandomRotation(degrees=5");
+        Assert.AreEqual("onecycle", json.GetProperty("schedule").GetString());
         var matrix = json.GetProperty("confusionMatrix");
         int correct = Enumerable.Range(0, 10).Sum(i => matrix[i][i].GetInt32());
         Assert.AreEqual(micro, (double)correct / TestLimit, 1e-12);
@@ -454,6 +458,9 @@ public sealed class ConvNetCommandsTests
     [DataRow("train --dataset fashion-mnist --arch lenet5 --learning-rate -1 --output m.zip", "--learning-rate")]
     [DataRow("train --dataset fashion-mnist --arch lenet5 --test-fraction 0.3 --output m.zip", "--test-fraction")]
     [DataRow("train --dataset fashion-mnist --arch lenet5 --epochs two --output m.zip", "two")]
+    [DataRow("train --dataset fashion-mnist --arch lenet5 --augment flip,rotat:10 --output m.zip", "'rotat:10'")]
+    [DataRow("train --dataset fashion-mnist --arch lenet5 --augment crop:x --output m.zip", "'crop:x'")]
+    [DataRow("train --dataset fashion-mnist --arch lenet5 --schedule linear --output m.zip", "'linear'")]
     [DataRow("evaluate --dataset fashion-mnist", "--model")]
     [DataRow("evaluate --model m.zip", "--dataset")]
     [DataRow("predict --model m.zip", "predict")]

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.ML.ConvNet.Backends;
 using Microsoft.ML.ConvNet.Backends.Cpu;
 using Microsoft.ML.ConvNet.Backends.Cuda;
+using Microsoft.ML.ConvNet.Data.Augmentation;
 using Microsoft.ML.ConvNet.Tensors;
 
 namespace Microsoft.ML.ConvNet.Data;
@@ -38,8 +39,17 @@ public sealed class BatchLoaderOptions
     /// <summary>The device of the batch tensors (CPU by default).</summary>
     public Device Device { get; set; } = Device.Cpu;
 
-    /// <summary>Optional in-place change of each batch (augmentation), run where the batch is prepared.</summary>
+    /// <summary>
+    /// Optional in-place change of each batch (augmentation), run where the batch is prepared; an
+    /// <see cref="ImageAugmentation"/> converts to it (applied to every sample).
+    /// </summary>
     public BatchAugmentation? Augmentation { get; set; }
+
+    /// <summary>
+    /// Optional mixing of the samples of each batch (<see cref="Mixup"/>, <see cref="CutMix"/>), run after
+    /// <see cref="Augmentation"/>; the batch then carries soft targets in <see cref="Batch.Targets"/>.
+    /// </summary>
+    public BatchMixing? Mixing { get; set; }
 }
 
 /// <summary>
@@ -48,9 +58,10 @@ public sealed class BatchLoaderOptions
 /// </summary>
 public sealed class Batch : IDisposable
 {
-    internal Batch(Tensor images, int[] labels, int[] indices, int index, int epoch)
+    internal Batch(Tensor images, int[] labels, int[] indices, int index, int epoch, float[]? targets = null)
     {
         Images = images;
+        Targets = targets;
         Labels = labels;
         Indices = indices;
         Index = index;
@@ -60,8 +71,14 @@ public sealed class Batch : IDisposable
     /// <summary>The images, <c>[Count, ...sampleShape]</c>. Not part of any <see cref="TensorScope"/>: the batch owns it.</summary>
     public Tensor Images { get; }
 
-    /// <summary>The class index of each image.</summary>
+    /// <summary>The class index of each image (with <see cref="BatchLoaderOptions.Mixing"/>: the class of the image before mixing).</summary>
     public int[] Labels { get; }
+
+    /// <summary>
+    /// Soft targets [Count, classes], row-major, when <see cref="BatchLoaderOptions.Mixing"/> mixed the batch; null
+    /// otherwise.
+    /// </summary>
+    public float[]? Targets { get; }
 
     /// <summary>The position of each image in the data set.</summary>
     public int[] Indices { get; }
@@ -125,6 +142,7 @@ public sealed class BatchLoader
             PrefetchDepth = options.PrefetchDepth,
             Device = options.Device,
             Augmentation = options.Augmentation,
+            Mixing = options.Mixing,
         };
     }
 
@@ -274,6 +292,7 @@ public sealed class BatchLoader
         var shape = new Shape([n, .. Data.SampleShape.Dims]);
         var labels = new int[n];
         var indices = new int[n];
+        var targets = _options.Mixing != null ? new float[n * Data.ClassCount] : null;
         void Fill(Span<float> dst)
         {
             var src = Data.Images.AsSpan();
@@ -284,12 +303,22 @@ public sealed class BatchLoader
                 labels[i] = Data.Labels[j];
                 src.Slice(j * sampleSize, sampleSize).CopyTo(dst.Slice(i * sampleSize, sampleSize));
             }
-            _options.Augmentation?.Invoke(dst, labels, shape, new Random(MixSeed(_options.Seed, epoch, b)));
+            if (_options.Augmentation == null && _options.Mixing == null)
+            {
+                return;
+            }
+            var random = new Random(MixSeed(_options.Seed, epoch, b));
+            _options.Augmentation?.Invoke(dst, labels, shape, random);
+            if (_options.Mixing is { } mixing)
+            {
+                var (_, c, h, w) = ImageAugmentation.SampleLayout(shape, mixing.GetType().Name);
+                mixing.Mix(dst.Slice(0, n * sampleSize), labels, targets, c, h, w, Data.ClassCount, random);
+            }
         }
         if (staging != null)
         {
             var (deviceImages, token) = staging.Stage(shape, Fill);
-            return new Batch(deviceImages, labels, indices, b, epoch) { PreparedOnThreadId = Environment.CurrentManagedThreadId, PendingUpload = token };
+            return new Batch(deviceImages, labels, indices, b, epoch, targets) { PreparedOnThreadId = Environment.CurrentManagedThreadId, PendingUpload = token };
         }
         var buffer = BufferPool.Rent(n * sampleSize);
         var images = new Tensor(shape, new CpuStorage(buffer), register: false);
@@ -302,7 +331,7 @@ public sealed class BatchLoader
             images.Dispose();
             throw;
         }
-        return new Batch(images, labels, indices, b, epoch) { PreparedOnThreadId = Environment.CurrentManagedThreadId };
+        return new Batch(images, labels, indices, b, epoch, targets) { PreparedOnThreadId = Environment.CurrentManagedThreadId };
     }
 
     /// <summary>Uploads a host batch to the target device on the consuming thread and releases the host buffer.</summary>
@@ -311,7 +340,7 @@ public sealed class BatchLoader
         using (host)
         {
             var t = Tensor.FromArray(host.Images.AsReadOnlySpan(), host.Images.Shape, _options.Device).Unscope();
-            return new Batch(t, host.Labels, host.Indices, host.Index, host.Epoch) { PreparedOnThreadId = host.PreparedOnThreadId };
+            return new Batch(t, host.Labels, host.Indices, host.Index, host.Epoch, host.Targets) { PreparedOnThreadId = host.PreparedOnThreadId };
         }
     }
 

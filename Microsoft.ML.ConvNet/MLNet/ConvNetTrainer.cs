@@ -127,6 +127,8 @@ public sealed partial class ConvNetTrainer : IEstimator<ConvNetTransformer>
                 BatchSize = o.BatchSize,
                 Seed = o.Seed,
                 Scheduler = o.LearningRateSchedule?.Invoke(optimizer),
+                Augmentation = o.Augmentation?.ToBatchAugmentation(),
+                Mixing = o.Mixing,
                 EarlyStopping = o.EarlyStopping,
                 CheckpointFolder = o.WorkspacePath,
                 EpochCompleted = o.MetricsCallback == null ? null : report => o.MetricsCallback(new ConvNetEpochMetrics(report, skipped)),

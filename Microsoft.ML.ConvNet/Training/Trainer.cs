@@ -4,6 +4,7 @@ using Microsoft.ML.ConvNet.Data;
 using Microsoft.ML.ConvNet.Layers;
 using Microsoft.ML.ConvNet.Losses;
 using Microsoft.ML.ConvNet.Optimizers;
+using Microsoft.ML.ConvNet.Optimizers.Schedulers;
 using Microsoft.ML.ConvNet.Tensors;
 
 namespace Microsoft.ML.ConvNet.Training;
@@ -61,7 +62,9 @@ public static class Trainer
             PrefetchDepth = options.PrefetchDepth,
             Device = DeviceOf(model),
             Augmentation = options.Augmentation,
+            Mixing = options.Mixing,
         });
+        var softLossFn = options.SoftTargetLossFunction ?? DefaultSoftLoss;
         if (loader.BatchCount == 0)
         {
             throw new ArgumentException($"Fit: {train.Count} training samples make no full batch of {options.BatchSize} with DropLast set.", nameof(train));
@@ -74,6 +77,9 @@ public static class Trainer
         {
             throw new ArgumentOutOfRangeException(nameof(options), $"Fit: EarlyStopping needs Patience >= 1 and MinDelta >= 0, got {es.Patience} and {es.MinDelta}.");
         }
+        var schedule = options.Scheduler;
+        schedule?.SetTrainingLength(options.Epochs, loader.BatchCount);
+        bool stepPerBatch = schedule?.Stepping == SchedulerStepping.Batch;
         var tracker = new BestMetricTracker(options.EarlyStopping?.Metric ?? EarlyStoppingMetric.ValidationLoss, options.EarlyStopping?.MinDelta ?? 0);
         if (options.CheckpointFolder is { } folder)
         {
@@ -102,7 +108,20 @@ public static class Trainer
                 using (options.MixedPrecision == MixedPrecision.BFloat16 ? Autocast.BFloat16() : null)
                 {
                     var logits = model.Forward(batch.Images);
-                    var loss = lossFn(logits, batch.Labels);
+                    Tensor loss;
+                    if (batch.Targets is { } soft)
+                    {
+                        if (logits.Rank != 2 || soft.Length != logits.Size)
+                        {
+                            throw new InvalidOperationException(
+                                $"Fit: the mixed batch has soft targets for {train.ClassCount} classes, but the model returned {logits.Shape}; a classifier must return [batch, classes] = [{batch.Count}, {train.ClassCount}].");
+                        }
+                        loss = softLossFn(logits, Tensor.FromArray(soft, logits.Shape, batch.Images.Device));
+                    }
+                    else
+                    {
+                        loss = lossFn(logits, batch.Labels);
+                    }
                     batchLoss = loss.ToScalar();
                     if (!double.IsFinite(batchLoss))
                     {
@@ -113,6 +132,10 @@ public static class Trainer
                     optimizer.ZeroGrad();
                     loss.Backward();
                     optimizer.Step();
+                    if (stepPerBatch)
+                    {
+                        schedule!.Step();
+                    }
                 }
                 int n = batch.Count;
                 lossSum += batchLoss * n;
@@ -157,7 +180,10 @@ public static class Trainer
             reports.Add(report);
             options.EpochCompleted?.Invoke(report);
             options.Progress?.Report(report);
-            options.Scheduler?.Step();
+            if (schedule != null && !stepPerBatch)
+            {
+                schedule.Step(valLoss ?? lossSum / seen);
+            }
             if (tracker.Update(report))
             {
                 if (options.CheckpointFolder is { } dir)
@@ -262,6 +288,8 @@ public static class Trainer
     }
 
     private static Tensor DefaultLoss(Tensor logits, int[] labels) => Loss.CrossEntropy(logits, labels);
+
+    private static Tensor DefaultSoftLoss(Tensor logits, Tensor targets) => Loss.SoftTargetCrossEntropy(logits, targets);
 
     private static Device DeviceOf(Module model) => model.Parameters().FirstOrDefault()?.Device ?? Device.Cpu;
 

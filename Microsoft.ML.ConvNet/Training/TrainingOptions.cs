@@ -1,8 +1,10 @@
 using Microsoft.ML.ConvNet.Backends;
+using Microsoft.ML.ConvNet.Data.Augmentation;
 using Microsoft.ML.ConvNet.Data;
 using Microsoft.ML.ConvNet.Losses;
 using Microsoft.ML.ConvNet.Optimizers.Schedulers;
 using Microsoft.ML.ConvNet.Tensors;
+using Microsoft.ML.ConvNet.Vision;
 
 namespace Microsoft.ML.ConvNet.Training;
 
@@ -40,13 +42,34 @@ public sealed class TrainingOptions
     public Func<Tensor, int[], Tensor>? LossFunction { get; set; }
 
     /// <summary>
-    /// The learning-rate schedule of the optimizer passed to <see cref="Trainer.Fit"/>, stepped once after every epoch,
-    /// e.g. <c>new StepLR(optimizer, stepSize: 2, gamma: 0.5f)</c>.
+    /// The soft-target loss used for batches mixed by <see cref="Mixing"/>: from logits <c>[N, classes]</c> and target
+    /// probabilities <c>[N, classes]</c>; default <see cref="Loss.SoftTargetCrossEntropy"/> with mean reduction.
+    /// </summary>
+    public Func<Tensor, Tensor, Tensor>? SoftTargetLossFunction { get; set; }
+
+    /// <summary>
+    /// The learning-rate schedule of the optimizer passed to <see cref="Trainer.Fit"/>, e.g.
+    /// <c>new StepLR(optimizer, stepSize: 2, gamma: 0.5f)</c> or <c>new OneCycleLR(optimizer, 0.01f)</c>. Fit first tells it
+    /// the run's length (<see cref="LearningRateScheduler.SetTrainingLength"/>), then steps it after every epoch, or
+    /// after every optimizer step when its <see cref="LearningRateScheduler.Stepping"/> is
+    /// <see cref="SchedulerStepping.Batch"/>; an epoch step passes the validation loss (the training loss without
+    /// validation data), which <see cref="ReduceLROnPlateau"/> watches.
     /// </summary>
     public LearningRateScheduler? Scheduler { get; set; }
 
-    /// <summary>Optional in-place augmentation of each training batch (not applied to evaluation).</summary>
+    /// <summary>
+    /// Optional in-place augmentation of each training batch on the loader's thread (never applied to evaluation):
+    /// any <see cref="BatchAugmentation"/>, or an <see cref="ImageAugmentation"/> such as
+    /// <c>new Compose(new RandomCrop(2, BorderMode.Reflect101), new RandomHorizontalFlip())</c>, which converts to one.
+    /// </summary>
     public BatchAugmentation? Augmentation { get; set; }
+
+    /// <summary>
+    /// Optional mixing of each training batch (<see cref="Mixup"/>, <see cref="CutMix"/>) after
+    /// <see cref="Augmentation"/>; mixed batches are trained with <see cref="SoftTargetLossFunction"/>, and the training
+    /// accuracy counts the class each image had before mixing.
+    /// </summary>
+    public BatchMixing? Mixing { get; set; }
 
     /// <summary>Stops training between batches; <see cref="Trainer.Fit"/> then throws <see cref="OperationCanceledException"/>.</summary>
     public CancellationToken CancellationToken { get; set; }

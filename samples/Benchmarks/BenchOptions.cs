@@ -22,14 +22,20 @@ internal enum BenchMode
 
     /// <summary>A soak run: training steps and single predictions with memory sampled, and per-thread prediction engines against one thread.</summary>
     Soak,
+
+    /// <summary>The cost of augmentation: small-CNN training throughput on Fashion-MNIST with and without it.</summary>
+    Augmentation,
+
+    /// <summary>Small data: a 36×36 RGB image folder of 300 images per class, LeNet-5 and the small CNN against ML.NET's LbfgsMaximumEntropy.</summary>
+    SmallData,
 }
 
 /// <summary>Command-line options; build/bench/torch_bench.py takes the same ones.</summary>
 internal sealed class BenchOptions
 {
     public const string Usage = """
-        Usage: Benchmarks [--mode throughput|memory|accuracy|gpu|mlnet|soak] [--only PREFIX[,PREFIX...]] [--steps N] [--warmup N]
-                          [--warmup-seconds S] [--epochs N] [--seed N] [--device cuda:N] [--predictions N]
+        Usage: Benchmarks [--mode throughput|memory|accuracy|gpu|mlnet|soak|augmentation|smalldata] [--only PREFIX[,PREFIX...]]
+                          [--steps N] [--warmup N] [--warmup-seconds S] [--epochs N] [--seed N] [--device cuda:N] [--predictions N]
           --mode     throughput (default): sgemm/, conv3x3/, depthwise3x3/, train/, infer/ workloads
                      memory: memory/resnet18-train (peak resident memory; run it in a process of its own)
                      accuracy: accuracy/smallcnn (Fashion-MNIST, Adam 1e-3, StepLR(3, 0.1), batch 64)
@@ -38,6 +44,10 @@ internal sealed class BenchOptions
                      soak: --steps training steps of the small CNN (default 10000, whole epochs of 1000 steps) and
                      --predictions single predictions (default 100000), memory sampled; then 8 threads with a
                      PredictionEngine each against one thread
+                     augmentation: augment/ workloads, small-CNN training on Fashion-MNIST with and without the
+                     Fashion-MNIST job's augmentation (--steps: batches per timed run, default 300)
+                     smalldata: smalldata/ workloads, a 36x36 RGB folder of 300 training images per class; LeNet-5 and
+                     the small CNN (8 epochs, the trainer's defaults, seeds 1-3) against ML.NET's LbfgsMaximumEntropy
           --only     run only the workloads whose names start with one of the prefixes
           --steps    timed iterations of every workload (default: per workload, see docs/benchmarks.md)
           --warmup   untimed iterations before them (default: per workload)
@@ -108,7 +118,9 @@ internal sealed class BenchOptions
                         "gpu" => BenchMode.Gpu,
                         "mlnet" => BenchMode.MLNet,
                         "soak" => BenchMode.Soak,
-                        _ => throw new ArgumentException($"--mode must be throughput, memory, accuracy, gpu, mlnet or soak, got '{value}'."),
+                        "augmentation" => BenchMode.Augmentation,
+                        "smalldata" => BenchMode.SmallData,
+                        _ => throw new ArgumentException($"--mode must be throughput, memory, accuracy, gpu, mlnet, soak, augmentation or smalldata, got '{value}'."),
                     };
                     break;
                 case "--only":

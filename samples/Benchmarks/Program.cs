@@ -1,6 +1,6 @@
 // The .NET side of build/bench/run.sh: SGEMM and convolution kernels, training and inference throughput, peak
 // memory and Fashion-MNIST accuracy, printed as JSON lines that the script joins with build/bench/torch_bench.py's.
-//   dotnet samples/Benchmarks/bin/Release/net10.0/Benchmarks.dll [--mode throughput|memory|accuracy|gpu|mlnet|soak] [--only PREFIX] [--steps N]
+//   dotnet samples/Benchmarks/bin/Release/net10.0/Benchmarks.dll [--mode throughput|memory|accuracy|gpu|mlnet|soak|augmentation|smalldata] [--only PREFIX] [--steps N]
 using Microsoft.ML.ConvNet.Samples.Benchmarks;
 
 if (args.Length == 2 && args[0] == MLNetBenchmarks.FirstPredictionCommand)
@@ -47,6 +47,12 @@ switch (options.Mode)
         break;
     case BenchMode.Soak:
         SoakBenchmark.Run(options);
+        break;
+    case BenchMode.Augmentation:
+        AugmentationBenchmarks.Run(options);
+        break;
+    case BenchMode.SmallData:
+        SmallDataBenchmarks.Run(options);
         break;
 }
 return 0;

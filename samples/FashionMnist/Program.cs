@@ -2,8 +2,9 @@ using System.Diagnostics;
 using System.Globalization;
 using Microsoft.ML.ConvNet.Backends;
 using Microsoft.ML.ConvNet.Data;
+using Microsoft.ML.ConvNet.Data.Augmentation;
+using Microsoft.ML.ConvNet.Models;
 using Microsoft.ML.ConvNet.IO;
-using Microsoft.ML.ConvNet.Optimizers.Schedulers;
 using Microsoft.ML.ConvNet.Training;
 using Microsoft.ML.Data;
 
@@ -91,19 +92,23 @@ internal static class Program
         var classes = ml.Data.LoadFromEnumerable(FashionMnist.ClassNames.Select(n => new Garment { Label = n }));
 
         var progress = new ConsoleProgress { Epochs = o.Epochs }; // a bar in a terminal, epoch lines only when redirected
-        var (step, gamma) = Architectures.Schedule(o.Arch);
+        var augmentation = AugmentationSpec.Parse(o.Augment);
+        int stepsPerEpoch = (trainSet.Count + o.BatchSize - 1) / o.BatchSize;
         var labelKeys = ml.Transforms.Conversion.MapValueToKey("LabelKey", "Label", keyData: ml.Transforms.SelectColumns("Label").Fit(classes).Transform(classes));
         var pipeline = labelKeys
             .Append(ml.MulticlassClassification.Trainers.ConvNet(new ConvNetTrainer.Options
             {
                 LabelColumnName = "LabelKey",
                 Architecture = o.Arch,
+                ModelFactory = o.Arch == "smallcnn" && (o.Width != 32 || o.Dropout != 0.25f) ? (classes, channels) => SmallCnn.Create(classes, channels, dropout: o.Dropout, width: o.Width) : null,
                 SmallInput = true, // 28×28 inputs: LeNet-5 pads its first convolution to see 32×32
 
                 Epochs = o.Epochs,
                 BatchSize = o.BatchSize,
                 LearningRate = o.LearningRate,
-                LearningRateSchedule = optimizer => new StepLR(optimizer, step, gamma),
+                LearningRateSchedule = optimizer => Architectures.Schedule(o, optimizer, stepsPerEpoch),
+                Augmentation = augmentation.Augmentation,
+                Mixing = augmentation.Mixing,
                 ValidationSet = labelKeys.Fit(train).Transform(test), // the trainer's validation rows have its input's columns
                 Seed = o.Seed,
                 Device = Device.Cpu,
@@ -113,7 +118,7 @@ internal static class Program
             }))
             .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedName", "PredictedLabel"));
         Console.WriteLine(string.Create(inv,
-            $"Pipeline: MapValueToKey → ConvNet({o.Arch}, Adam lr {o.LearningRate:G4}, {Architectures.ScheduleDescription(o.Arch)}, batch {o.BatchSize}, {o.Epochs} epochs, seed {o.Seed}) → MapKeyToValue"));
+            $"Pipeline: MapValueToKey → ConvNet({o.Arch}{(o.Arch == "smallcnn" ? $" width {o.Width}, dropout {o.Dropout:G2}" : "")}, Adam lr {o.LearningRate:G4}, {Architectures.ScheduleDescription(o)}, batch {o.BatchSize}, {o.Epochs} epochs, augmentation {augmentation}, seed {o.Seed}) → MapKeyToValue"));
 
         var model = pipeline.Fit(train);
         var convnet = model.OfType<ConvNetTransformer>().Single();

@@ -11,9 +11,16 @@ internal sealed class SampleOptions
 
         Usage: FashionMnist [options]
           --arch smallcnn|lenet5   network to train (default smallcnn)
-          --epochs N               passes over the training set (default 5)
+          --epochs N               passes over the training set (default 10; 24 with --recipe)
           --batch-size N           images per training step (default 64)
-          --lr X                   Adam learning rate (default 0.001)
+          --lr X                   Adam learning rate (default 0.002)
+          --schedule NAME          cosine (per step, the default), onecycle, or step (StepLR, the old recipe)
+          --warmup N               linear warm-up over the first N epochs (default 0; cosine only)
+          --augment SPEC           training augmentation (default flip,crop:1:replicate; 'none' for none),
+                                   e.g. flip,crop:2:replicate,erase:0.25 or flip,rotate:10@0.5,mixup:0.2
+          --width N                width of the small CNN: channels N and 2N, hidden layer 4N (default 32)
+          --dropout X              dropout before the small CNN's last layer (default 0)
+          --recipe                 the longer recipe: 24 epochs with --augment flip,crop:2:replicate
           --seed N                 seed of initialisation, shuffling and dropout (default 1)
           --data-dir PATH          folder with the four Fashion-MNIST .gz files (default: searched, see below)
           --output PATH            ML.NET model zip (default artifacts/fashion-mnist-<arch>.zip)
@@ -32,11 +39,35 @@ internal sealed class SampleOptions
 
     public string Arch { get; private set; } = "smallcnn";
 
-    public int Epochs { get; private set; } = 5;
+    public int? EpochsOption { get; private set; }
+
+    public int Epochs => EpochsOption ?? (Recipe ? 24 : 10);
 
     public int BatchSize { get; private set; } = 64;
 
-    public float LearningRate { get; private set; } = 1e-3f;
+    public float LearningRate { get; private set; } = 2e-3f;
+
+    public string Schedule { get; private set; } = "cosine";
+
+    public int WarmupEpochs { get; private set; }
+
+    public string? AugmentOption { get; private set; }
+
+    public string Augment => AugmentOption ?? (Recipe ? RecipeAugment : DefaultAugment);
+
+    public const string RecipeAugment = "flip,crop:2:replicate";
+
+    public const string DefaultAugment = "flip,crop:1:replicate";
+
+    public int? WidthOption { get; private set; }
+
+    public int Width => WidthOption ?? 32;
+
+    public bool Recipe { get; private set; }
+
+    public float? DropoutOption { get; private set; }
+
+    public float Dropout => DropoutOption ?? 0f;
 
     public int Seed { get; private set; } = 1;
 
@@ -66,6 +97,11 @@ internal sealed class SampleOptions
             if (arg is "-h" or "--help" or "-?")
             {
                 o.Help = true;
+                continue;
+            }
+            if (arg == "--recipe")
+            {
+                o.Recipe = true;
                 continue;
             }
             if (!arg.StartsWith("--", StringComparison.Ordinal))
@@ -98,7 +134,34 @@ internal sealed class SampleOptions
                     };
                     break;
                 case "--epochs":
-                    o.Epochs = PositiveInt(name, value);
+                    o.EpochsOption = PositiveInt(name, value);
+                    break;
+                case "--schedule":
+                    o.Schedule = value.ToLowerInvariant() is "cosine" or "onecycle" or "step"
+                        ? value.ToLowerInvariant()
+                        : throw new ArgumentException($"Unknown schedule '{value}'; use cosine, onecycle or step.");
+                    break;
+                case "--warmup":
+                    o.WarmupEpochs = Int(name, value) >= 0 ? Int(name, value) : throw new ArgumentException($"Option {name} needs a non-negative integer, got {value}.");
+                    break;
+                case "--augment":
+                    o.AugmentOption = NonEmpty(name, value);
+                    try
+                    {
+                        Microsoft.ML.ConvNet.Data.Augmentation.AugmentationSpec.Parse(value);
+                    }
+                    catch (FormatException e)
+                    {
+                        throw new ArgumentException($"Option {name}: {e.Message}", e);
+                    }
+                    break;
+                case "--dropout":
+                    o.DropoutOption = double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) && d >= 0 && d < 1
+                        ? (float)d
+                        : throw new ArgumentException($"Option {name} needs a number in [0, 1), got '{value}'.");
+                    break;
+                case "--width":
+                    o.WidthOption = PositiveInt(name, value);
                     break;
                 case "--batch-size":
                     o.BatchSize = PositiveInt(name, value);

@@ -3,9 +3,11 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Microsoft.ML.ConvNet.Data;
+using Microsoft.ML.ConvNet.Data.Augmentation;
 using Microsoft.ML.ConvNet.IO;
 using Microsoft.ML.ConvNet.Layers;
 using Microsoft.ML.ConvNet.Models;
+using Microsoft.ML.ConvNet.Optimizers.Schedulers;
 using Microsoft.ML.ConvNet.Tensors;
 using Microsoft.ML.Data;
 using Microsoft.ML.Transforms;
@@ -30,7 +32,7 @@ internal static class TrainCommand
         var dataset = new Option<string?>("--dataset", "-d") { Description = "An image folder (one sub-folder of images per class) or 'fashion-mnist'." };
         var arch = new Option<string?>("--arch", "-a") { Description = "Architecture name (see 'convnet summary --list'), e.g. lenet5, smallcnn, resnet18." };
         var epochs = new Option<int>("--epochs", "-e") { Description = "Passes over the training data.", DefaultValueFactory = _ => 5 };
-        var batchSize = new Option<int>("--batch-size", "-b") { Description = "Images per training step.", DefaultValueFactory = _ => 64 };
+        var batchSize = new Option<int>("--batch-size", "-b") { Description = "Images per training step (the trainer's default, 16).", DefaultValueFactory = _ => 16 };
         var imageSize = new Option<string?>("--image-size") { Description = "Input size WxH the images are resized to (default 28x28 for lenet5 and smallcnn, 224x224 otherwise; fashion-mnist is 28x28)." };
         var channels = new Option<int?>("--channels") { Description = "1 (grayscale) or 3 (RGB) for image folders (default 3); fashion-mnist is 1." };
         var device = new Option<string>("--device") { Description = "cpu, cuda (or cuda:N) or auto.", DefaultValueFactory = _ => "auto" };
@@ -41,12 +43,19 @@ internal static class TrainCommand
         var trainLimit = new Option<int?>("--train-limit") { Description = "Train on at most N images (a quick run)." };
         var testLimit = new Option<int?>("--test-limit") { Description = "Evaluate on at most N images." };
         var output = new Option<string?>("--output", "-o") { Description = "The model file to write (a zip)." };
+        var augment = new Option<string>("--augment")
+        {
+            Description = "Training augmentation: 'none' (the default), 'standard' (a reflect-padded crop by a tenth of the side and a horizontal flip), or steps such as "
+                + "flip,crop:4,rotate:10@0.5,mixup:0.2 (see the README for every step).",
+            DefaultValueFactory = _ => "none",
+        };
+        var schedule = new Option<string>("--schedule") { Description = "Learning-rate schedule: constant (the default), cosine (per step over the run) or onecycle (peaking at the learning rate).", DefaultValueFactory = _ => "constant" };
         var json = new Option<bool>("--json") { Description = "End the output with the metrics as one JSON object on the last line." };
         var report = new Option<string?>("--report") { Description = "Write a training report (index.html with PNG charts, filters, feature maps, wrong images, saliency) to this folder; the held-out images are then also evaluated after every epoch." };
         var skipBad = new Option<bool>("--skip-bad-images") { Description = "Leave out image files that cannot be used (missing, undecodable, truncated), listing them, instead of failing." };
         var command = new System.CommandLine.Command(Name, "Train a classifier on an image folder or Fashion-MNIST, evaluate it on held-out images and save it.")
         {
-            dataset, arch, epochs, batchSize, imageSize, channels, device, seed, learningRate, testFraction, dataDir, trainLimit, testLimit, output, json, report, skipBad,
+            dataset, arch, epochs, batchSize, imageSize, channels, device, seed, learningRate, testFraction, dataDir, trainLimit, testLimit, output, augment, schedule, json, report, skipBad,
         };
         command.SetAction(parse => Run(new Settings
         {
@@ -64,6 +73,8 @@ internal static class TrainCommand
             TrainLimit = parse.GetValue(trainLimit),
             TestLimit = parse.GetValue(testLimit),
             Output = parse.GetValue(output),
+            Augment = parse.GetValue(augment)!,
+            Schedule = parse.GetValue(schedule)!,
             Json = parse.GetValue(json),
             Report = parse.GetValue(report),
             SkipBadImages = parse.GetValue(skipBad),
@@ -101,6 +112,10 @@ internal static class TrainCommand
         public int? TestLimit { get; init; }
 
         public string? Output { get; init; }
+
+        public required string Augment { get; init; }
+
+        public required string Schedule { get; init; }
 
         public bool Json { get; init; }
 
@@ -162,6 +177,8 @@ internal static class TrainCommand
         {
             throw new UsageException(Name, $"--channels {channels}: '{CliData.FashionMnistName}' images are gray (one channel).");
         }
+        var augmentation = ParseAugmentation(s.Augment);
+        var schedule = ParseSchedule(s.Schedule, s.LearningRate);
         var device = CliDevice.Resolve(Name, s.Device);
         var (width, height) = s.ImageSize != null
             ? ImageSize.Parse(Name, s.ImageSize)
@@ -251,10 +268,14 @@ internal static class TrainCommand
             Epochs = s.Epochs,
             BatchSize = s.BatchSize,
             LearningRate = s.LearningRate,
+            LearningRateSchedule = schedule,
+            Augmentation = augmentation.Augmentation,
+            Mixing = augmentation.Mixing,
             Device = device,
             Seed = s.Seed,
             SkipUnreadableImages = s.SkipBadImages,
         };
+        output.Line($"augmentation {augmentation}; schedule {s.Schedule.ToLowerInvariant()}");
         // MapValueToKey with the class names as key data: keys in Fashion-MNIST's order, or sorted folder names.
         var keying = ml.Transforms.Conversion.MapValueToKey(CliData.LabelKeyColumn, CliData.LabelColumn, keyData: CliData.KeyData(ml, classNames));
         if (reportFolder != null)
@@ -314,6 +335,8 @@ internal static class TrainCommand
                 json["epochs"] = network.TrainingHistory?.Epochs.Count ?? s.Epochs;
                 json["batchSize"] = s.BatchSize;
                 json["learningRate"] = s.LearningRate;
+                json["augmentation"] = augmentation.ToString();
+                json["schedule"] = s.Schedule.ToLowerInvariant();
                 json["imageSize"] = string.Create(CultureInfo.InvariantCulture, $"{width}x{height}");
                 json["channels"] = channels;
                 json["classes"] = new JsonArray([.. network.ClassNames.Select(n => (JsonNode?)n)]);
@@ -419,6 +442,32 @@ internal static class TrainCommand
         }
         throw new UsageException(Name, $"{arch} cannot run on a {string.Join("x", shape)} input (channels x height x width): {problem} Choose another --image-size{(arch is "lenet5" or "smallcnn" ? " (28x28 works)" : "")}.");
     }
+
+    /// <summary>The --augment value: 'none', 'standard' or a step list (a usage error names the bad step).</summary>
+    private static AugmentationSpec ParseAugmentation(string text)
+    {
+        if (text.Trim().Equals("standard", StringComparison.OrdinalIgnoreCase))
+        {
+            return new AugmentationSpec(ConvNetTrainer.Options.StandardAugmentation, null);
+        }
+        try
+        {
+            return AugmentationSpec.Parse(text);
+        }
+        catch (FormatException e)
+        {
+            throw new UsageException(Name, $"--augment: {e.Message}");
+        }
+    }
+
+    /// <summary>The --schedule value as the trainer's schedule factory (null: constant).</summary>
+    private static Func<Optimizers.Optimizer, LearningRateScheduler>? ParseSchedule(string text, float learningRate) => text.Trim().ToLowerInvariant() switch
+    {
+        "cosine" => ConvNetTrainer.Options.CosineSchedule,
+        "onecycle" => optimizer => new OneCycleLR(optimizer, learningRate),
+        "constant" => null,
+        _ => throw new UsageException(Name, $"--schedule: unknown schedule '{text}'; use cosine, onecycle or constant."),
+    };
 
     private static void CheckPositive(string option, int value)
     {
