@@ -14,8 +14,31 @@ public sealed partial class CpuBackend
     /// <inheritdoc/>
     public void Unary(UnaryOp op, Tensor x, Tensor y, float alpha)
     {
-        ReadOnlySpan<float> s = x.Span;
-        Span<float> d = y.Span;
+        float[] xa = x.CpuData, ya = y.CpuData;
+        ElementRanges(y.Size, (from, to) => Unary(op, xa.AsSpan(from, to - from), ya.AsSpan(from, to - from), alpha));
+    }
+
+    /// <summary>Below this many elements an elementwise operation runs on the calling thread.</summary>
+    private const int ParallelElements = 1 << 16;
+
+    /// <summary>
+    /// Runs body(from, to) over [0, <paramref name="count"/>): on the calling thread for small counts, else in ranges of
+    /// whole cache lines on every thread (the operations are memory-bound, and one core alone does not saturate it).
+    /// </summary>
+    private static void ElementRanges(int count, Action<int, int> body)
+    {
+        if (count < ParallelElements || CpuParallel.Threads == 1 || CpuParallel.InParallelRegion)
+        {
+            body(0, count);
+            return;
+        }
+        const int Line = 16;
+        int lines = (count + Line - 1) / Line;
+        CpuParallel.ForRanges(lines, (from, to) => body(from * Line, Math.Min(count, to * Line)), rangesPerThread: 1);
+    }
+
+    private static void Unary(UnaryOp op, ReadOnlySpan<float> s, Span<float> d, float alpha)
+    {
         switch (op)
         {
             case UnaryOp.Relu: TensorPrimitives.Max(s, 0f, d); return;
@@ -49,8 +72,16 @@ public sealed partial class CpuBackend
     /// <inheritdoc/>
     public void UnaryBackward(UnaryOp op, Tensor x, Tensor y, Tensor dy, Tensor dx, float alpha)
     {
-        ReadOnlySpan<float> xs = x.Span, ys = y.Span, g = dy.Span;
-        Span<float> d = dx.Span;
+        float[] xa = x.CpuData, ya = y.CpuData, ga = dy.CpuData, da = dx.CpuData;
+        ElementRanges(dx.Size, (from, to) =>
+        {
+            int n = to - from;
+            UnaryBackward(op, xa.AsSpan(from, n), ya.AsSpan(from, n), ga.AsSpan(from, n), da.AsSpan(from, n), alpha);
+        });
+    }
+
+    private static void UnaryBackward(UnaryOp op, ReadOnlySpan<float> xs, ReadOnlySpan<float> ys, ReadOnlySpan<float> g, Span<float> d, float alpha)
+    {
         switch (op)
         {
             case UnaryOp.Relu:
@@ -181,13 +212,14 @@ public sealed partial class CpuBackend
     /// <inheritdoc/>
     public void Binary(BinaryOp op, Tensor a, Tensor b, Tensor y)
     {
-        ReadOnlySpan<float> sa = a.Span, sb = b.Span;
-        Span<float> d = y.Span;
         if (a.Shape == b.Shape)
         {
-            Apply(op, sa, sb, d);
+            float[] aa = a.CpuData, ba = b.CpuData, ya = y.CpuData;
+            ElementRanges(y.Size, (from, to) => Apply(op, aa.AsSpan(from, to - from), ba.AsSpan(from, to - from), ya.AsSpan(from, to - from)));
             return;
         }
+        ReadOnlySpan<float> sa = a.Span, sb = b.Span;
+        Span<float> d = y.Span;
         if (sb.Length == 1)
         {
             ApplyScalarRight(op, sa, sb[0], d);
