@@ -2,8 +2,9 @@
 """PyTorch and NumPy side of the benchmark (run with Debian's /usr/bin/python3; build/bench/run.sh runs it).
 
 The same workloads, batch sizes, step counts, options and JSON lines as the .NET side (samples/Benchmarks):
-SGEMM through numpy (OpenBLAS), 3x3 convolutions, training and inference throughput, peak memory while training
-ResNet-18, and the Fashion-MNIST accuracy of the small CNN. Prints {"info": ...} first, then one object per workload.
+SGEMM through numpy (OpenBLAS), 3x3 convolutions, training and inference throughput (28x28 networks, and
+ResNet-18/50, MobileNet-v2 and EfficientNet-B0 at 224x224 with frozen-body fine-tuning), peak memory while training
+ResNet-18 and ResNet-50, and the Fashion-MNIST accuracy of the small CNN. Prints {"info": ...} first, then one object per workload.
 """
 import argparse
 import ctypes

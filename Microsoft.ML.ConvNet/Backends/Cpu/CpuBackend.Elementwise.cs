@@ -51,6 +51,7 @@ public sealed partial class CpuBackend
             case UnaryOp.Sqrt: TensorPrimitives.Sqrt(s, d); return;
             case UnaryOp.Abs: TensorPrimitives.Abs(s, d); return;
             case UnaryOp.Square: TensorPrimitives.Multiply(s, s, d); return;
+            case UnaryOp.Silu: Silu(s, d); return;
         }
         for (int i = 0; i < s.Length; i++)
         {
@@ -66,6 +67,22 @@ public sealed partial class CpuBackend
                 UnaryOp.Hardsigmoid => Math.Clamp(v + 3f, 0f, 6f) / 6f,
                 _ => throw new NotSupportedException($"Unary op {op}."),
             };
+        }
+    }
+
+    /// <summary>
+    /// d = s·σ(s), vectorised: σ of a stack block first, then the product, so that <paramref name="d"/> may be
+    /// <paramref name="s"/> itself (the in-place activation of a fused convolution).
+    /// </summary>
+    private static void Silu(ReadOnlySpan<float> s, Span<float> d)
+    {
+        Span<float> sigma = stackalloc float[256];
+        for (int i = 0; i < s.Length; i += sigma.Length)
+        {
+            int n = Math.Min(sigma.Length, s.Length - i);
+            var block = sigma[..n];
+            TensorPrimitives.Sigmoid(s.Slice(i, n), block);
+            TensorPrimitives.Multiply(s.Slice(i, n), block, d.Slice(i, n));
         }
     }
 
