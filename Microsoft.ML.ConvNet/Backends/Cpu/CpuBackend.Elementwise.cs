@@ -23,7 +23,8 @@ public sealed partial class CpuBackend
 
     /// <summary>
     /// Runs body(from, to) over [0, <paramref name="count"/>): on the calling thread for small counts, else in ranges of
-    /// whole cache lines on every thread (the operations are memory-bound, and one core alone does not saturate it).
+    /// whole cache lines (at least 16 K elements) that the threads claim as they go (the operations are memory-bound, and
+    /// one core alone does not saturate it; a thread that is descheduled holds up no more than one range).
     /// </summary>
     private static void ElementRanges(int count, Action<int, int> body)
     {
@@ -34,7 +35,7 @@ public sealed partial class CpuBackend
         }
         const int Line = 16;
         int lines = (count + Line - 1) / Line;
-        CpuParallel.ForRanges(lines, (from, to) => body(from * Line, Math.Min(count, to * Line)), rangesPerThread: 1);
+        CpuParallel.ForRanges(lines, (from, to) => body(from * Line, Math.Min(count, to * Line)), minRange: 1024);
     }
 
     private static void Unary(UnaryOp op, ReadOnlySpan<float> s, Span<float> d, float alpha)
