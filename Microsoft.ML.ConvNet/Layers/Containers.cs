@@ -37,14 +37,34 @@ public sealed class Sequential : Module
         return this;
     }
 
-    /// <summary>Applies every module in order (the identity when empty).</summary>
+    /// <summary>
+    /// Applies every module in order (the identity when empty). A convolution followed by an evaluation-mode batch norm
+    /// (and a ReLU, ReLU6 or SiLU) runs as one folded convolution where nothing is recorded (see
+    /// <see cref="ConvBatchNormFolding"/>), and there each intermediate is freed as soon as the next module has read it.
+    /// </summary>
     protected override Tensor ForwardCore(Tensor input)
     {
         ArgumentNullException.ThrowIfNull(input);
         var x = input;
-        foreach (var m in _modules)
+        for (int i = 0; i < _modules.Count; i++)
         {
-            x = m.Forward(x);
+            Tensor next;
+            if (_modules[i] is Conv2d conv && i + 1 < _modules.Count && _modules[i + 1] is BatchNormBase bn
+                && ConvBatchNormFolding.CanFold(conv, bn, x))
+            {
+                var activation = i + 2 < _modules.Count ? ConvBatchNormFolding.ActivationOf(_modules[i + 2]) : null;
+                next = ConvBatchNormFolding.Forward(conv, bn, x, activation ?? FusedActivation.None);
+                i += activation == null ? 1 : 2;
+            }
+            else
+            {
+                next = _modules[i].Forward(x);
+            }
+            if (!ReferenceEquals(x, input))
+            {
+                ReleaseIntermediate(x, next);
+            }
+            x = next;
         }
         return x;
     }

@@ -34,6 +34,8 @@ public static partial class Functional
             {
                 throw new ArgumentException($"BatchNorm: expected more than one value per channel when training, got input {x.Shape}.");
             }
+            runningMean.MarkChanged();
+            runningVar.MarkChanged();
             var w = weight ?? Tensor.Ones(channels, x.Device);
             var b = bias ?? Tensor.Zeros(channels, x.Device);
             var y = BatchNormFunction.Forward(x, w, b, runningMean, runningVar, momentum, eps);

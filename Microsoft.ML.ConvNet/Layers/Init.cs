@@ -154,6 +154,7 @@ public static class Init
     {
         ArgumentNullException.ThrowIfNull(tensor);
         tensor.Backend.Fill(tensor, value);
+        tensor.MarkChanged();
         return tensor;
     }
 

@@ -36,6 +36,24 @@ public abstract class Module : IDisposable
     private static Action<Module, Tensor, Tensor>? _observer;
 
     /// <summary>
+    /// Frees <paramref name="intermediate"/>, a tensor this module computed and has finished reading, once
+    /// <paramref name="consumer"/> was computed from it, when nothing can read it again: no gradient is recorded through
+    /// either, no observer listens, the two are different tensors, and the current <see cref="TensorScope"/> created it.
+    /// Without this, a forward pass without gradients holds every intermediate until its scope ends (at 224×224 and
+    /// batch 32 that is gigabytes).
+    /// </summary>
+    internal static void ReleaseIntermediate(Tensor intermediate, Tensor consumer)
+    {
+        if (_observer == null && !ReferenceEquals(intermediate, consumer) && !intermediate.RequiresGrad && !consumer.RequiresGrad)
+        {
+            TensorScope.ReleaseEarly(intermediate);
+        }
+    }
+
+    /// <summary>True while an observer listens on this thread (fused paths then run layer by layer, so it sees each).</summary>
+    internal static bool IsObserved => _observer != null;
+
+    /// <summary>
     /// Calls <paramref name="observer"/>(module, input, output) after every module's forward pass on this thread until
     /// the returned object is disposed (children report before their parents). Observers nest.
     /// </summary>

@@ -15,6 +15,7 @@ public abstract class BatchNormBase : Module
 {
     private Tensor? _scratchMean;
     private Tensor? _scratchVar;
+    private ConvBatchNormFolding.Folded? _folded;
 
     /// <summary>Creates the layer.</summary>
     /// <param name="numFeatures">Channels C.</param>
@@ -143,9 +144,27 @@ public abstract class BatchNormBase : Module
         return sb.Append(')').ToString();
     }
 
+    /// <summary>
+    /// The filters and bias of <paramref name="conv"/> with this batch norm's evaluation-mode affine map folded in,
+    /// cached until one of the tensors they come from changes (see <see cref="ConvBatchNormFolding"/>).
+    /// </summary>
+    internal (Tensor Weight, Tensor Bias) FoldedFor(Conv2d conv)
+    {
+        var sources = ConvBatchNormFolding.Folded.Sources(conv, this);
+        if (_folded == null || !_folded.IsCurrent(conv, sources))
+        {
+            _folded?.Dispose();
+            _folded = null;
+            _folded = ConvBatchNormFolding.Folded.Build(conv, this, sources);
+        }
+        return (_folded.Weight, _folded.Bias);
+    }
+
     /// <inheritdoc/>
     protected override void OnDeviceChanged(Backends.Device device)
     {
+        _folded?.Dispose();
+        _folded = null;
         _scratchMean?.MoveTo(device);
         _scratchVar?.MoveTo(device);
     }
@@ -158,6 +177,8 @@ public abstract class BatchNormBase : Module
             _scratchMean?.Dispose();
             _scratchVar?.Dispose();
             _scratchMean = _scratchVar = null;
+            _folded?.Dispose();
+            _folded = null;
         }
         base.Dispose(disposing);
     }

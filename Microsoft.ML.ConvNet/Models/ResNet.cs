@@ -132,21 +132,28 @@ public sealed class ResNet : Module
     public static Sequential MakeDownsample(int inChannels, int outChannels, int stride)
         => new(new Conv2d(inChannels, outChannels, 1, stride, bias: false), new BatchNorm2d(outChannels));
 
+    /// <summary>Returns <paramref name="next"/>, freeing <paramref name="previous"/> when nothing can read it again.</summary>
+    private static Tensor Next(Tensor previous, Tensor next)
+    {
+        ReleaseIntermediate(previous, next);
+        return next;
+    }
+
     /// <summary>The pooled features before the classifier: [N, C, H, W] → [N, <see cref="FeatureChannels"/>].</summary>
     public Tensor ForwardFeatures(Tensor input)
     {
         LayerChecks.Rank(this, input, $"[N, {Options.InputChannels}, H, W]", 4);
         LayerChecks.Channels(this, input, Options.InputChannels);
-        var x = Relu.Forward(Bn1.Forward(Conv1.Forward(input)));
+        var x = ConvBatchNormFolding.ConvNormActivation(Conv1, Bn1, Relu, input);
         if (MaxPool != null)
         {
-            x = MaxPool.Forward(x);
+            x = Next(x, MaxPool.Forward(x));
         }
         foreach (var stage in Stages)
         {
-            x = stage.Forward(x);
+            x = Next(x, stage.Forward(x));
         }
-        x = AvgPool.Forward(x);
+        x = Next(x, AvgPool.Forward(x));
         return x.Reshape(x.Shape[0], FeatureChannels);
     }
 

@@ -79,6 +79,7 @@ public abstract class Optimizer : IDisposable
             if (p.Grad != null && p.RequiresGrad)
             {
                 Update(i, p, p.Grad);
+                p.MarkChanged();
             }
         }
     }

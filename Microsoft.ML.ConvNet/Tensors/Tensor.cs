@@ -198,6 +198,18 @@ public sealed partial class Tensor : IDisposable
         Backend.Download(this, destination[..Size]);
     }
 
+    /// <summary>
+    /// Moves on whenever the library's own paths overwrite this tensor's values in place: <see cref="CopyFrom"/> (so
+    /// state-dictionary loads and initialisers), an optimizer step, a batch norm's running-statistics update, a move to
+    /// another device. Caches derived from parameters (the folded weights of a convolution followed by an
+    /// evaluation-mode batch norm) compare it to rebuild when stale; code that writes a parameter through a backend
+    /// primitive directly calls <see cref="MarkChanged"/>.
+    /// </summary>
+    internal int Version { get; private set; }
+
+    /// <summary>Records that the values were overwritten in place (see <see cref="Version"/>).</summary>
+    internal void MarkChanged() => Version++;
+
     /// <summary>Overwrites the elements with <paramref name="source"/> (same element count). Not recorded by autograd.</summary>
     public void CopyFrom(ReadOnlySpan<float> source)
     {
@@ -206,6 +218,7 @@ public sealed partial class Tensor : IDisposable
             throw new ArgumentException($"CopyFrom: {source.Length} values for tensor {Shape} ({Size} elements).");
         }
         Backend.Upload(source, this);
+        MarkChanged();
     }
 
     /// <summary>The single value of a one-element tensor.</summary>
@@ -267,6 +280,7 @@ public sealed partial class Tensor : IDisposable
     /// </summary>
     internal void MoveTo(Device device)
     {
+        MarkChanged();
         var target = device.Backend;
         if (ReferenceEquals(target, Backend))
         {

@@ -41,6 +41,25 @@ public sealed class TensorScope : IDisposable
 
     internal bool Owns(Tensor t) => _tensors.Contains(t);
 
+    /// <summary>
+    /// Disposes <paramref name="t"/> now when the innermost scope collected it, so that its buffer goes back to the pool
+    /// for the next operation instead of waiting for the end of the scope; a tensor the scope does not own is left alone.
+    /// </summary>
+    internal static void ReleaseEarly(Tensor t)
+    {
+        var scope = _current;
+        if (scope == null)
+        {
+            return;
+        }
+        int i = scope._tensors.LastIndexOf(t);
+        if (i >= 0)
+        {
+            scope._tensors.RemoveAt(i);
+            t.Dispose();
+        }
+    }
+
     internal TensorScope? Outer => _outer;
 
     /// <summary>Disposes every tensor the scope collected and restores the enclosing scope.</summary>

@@ -52,9 +52,11 @@ else
     }
 
     # Each group runs in a fresh process per side, the peer first and ours right after, so that both see the same
-    # machine load; the memory group must be alone in its process for the peak to be its own.
+    # machine load; each memory group must be alone in its process for the peak to be its own. The infer224 rows also
+    # carry ONNX Runtime's figure, measured by our process on the exported ONNX of the same network.
     groups=(sgemm conv3x3 depthwise3x3 train/lenet5 infer/lenet5 train/smallcnn infer/smallcnn train/resnet18
-            infer/resnet18 memory)
+            infer/resnet18 train224/resnet18 train224/resnet50 train224/mobilenet_v2 infer224/resnet18 infer224/resnet50
+            infer224/mobilenet_v2 infer224/efficientnet_b0 finetune224 memory/resnet18 memory/resnet50-224)
     [ "$accuracy" = 1 ] && groups+=(accuracy)
     results=$(mktemp)
     trap 'rm -f "$results"' EXIT
@@ -63,7 +65,7 @@ else
     for group in "${groups[@]}"; do
         sel=$(filter "$group")
         [ -z "$sel" ] && continue
-        case "$group" in memory) mode=memory ;; accuracy) mode=accuracy ;; *) mode=throughput ;; esac
+        case "$group" in memory*) mode=memory ;; accuracy) mode=accuracy ;; *) mode=throughput ;; esac
         echo "running $sel ($mode): peer, then ours" >&2
         "${peer[@]}" --mode "$mode" --only "$sel" ${common[@]+"${common[@]}"} >>"$results"
         "${ours[@]}" --mode "$mode" --only "$sel" ${common[@]+"${common[@]}"} >>"$results"
@@ -88,7 +90,7 @@ for line in open(sys.argv[1]):
         side = j["info"]["side"]
         infos.setdefault(side, {}).update(j["info"])
         continue
-    rows[(side, j["workload"])] = j
+    rows[(j.get("side", side), j["workload"])] = j
     if j["workload"] not in order:
         order.append(j["workload"])
 if not rows:
@@ -109,16 +111,23 @@ if p:
           f"({', '.join(blas['libraries'])})")
 if load:
     print(f"load average (1, 5, 15 min): {load.get('start', '?')} at the start, {load.get('end', '?')} at the end")
-print("ratio = ours / peer: higher is better, except MiB rows (lower is better); accuracy rows give ours − peer in points")
+ort_rows = {w: j for (s, w), j in rows.items() if s == "onnxruntime"}
+if ort_rows:
+    ort = next(iter(ort_rows.values()))["detail"].get("onnxRuntime", "?")
+    print(f"ONNX Runtime {ort} (in our process, {o.get('threads', '?')} intra-op threads, all graph optimisations) "
+          "on the exported ONNX of the same network: column ORT")
+print("ratio = ours / peer: higher is better, except MiB and × rows (lower is better); accuracy rows give ours − peer in points")
 print()
-print(f"| {'workload':<30} | {'unit':<15} | {'ours':>9} | {'peer':>9} | {'peer is':<14} | {'ratio':>8} |")
-print(f"|{'-' * 32}|{'-' * 17}|{'-' * 10}:|{'-' * 10}:|{'-' * 16}|{'-' * 9}:|")
+ort_head = f" {'ORT':>9} | {'÷ ORT':>6} |" if ort_rows else ""
+ort_rule = f"{'-' * 10}:|{'-' * 7}:|" if ort_rows else ""
+print(f"| {'workload':<30} | {'unit':<16} | {'ours':>9} | {'peer':>9} | {'peer is':<14} | {'ratio':>8} |{ort_head}")
+print(f"|{'-' * 32}|{'-' * 18}|{'-' * 10}:|{'-' * 10}:|{'-' * 16}|{'-' * 9}:|{ort_rule}")
 for w in order:
     ours, peer = rows.get(("ours", w)), rows.get(("peer", w))
     r = ours or peer
     unit = r["unit"]
     def fmt(v):
-        if unit.startswith("%"):
+        if unit.startswith("%") or unit.startswith("×"):
             return f"{v:.2f}"
         return f"{v:,.0f}".replace(",", " ") if unit in ("images/s", "MiB") and v >= 100 else f"{v:.1f}"
     ov = fmt(ours["value"]) if ours else "—"
@@ -131,7 +140,14 @@ for w in order:
     else:
         ratio = "—"
     who = "numpy/OpenBLAS" if w.startswith("sgemm") else "PyTorch"
-    print(f"| {w:<30} | {unit:<15} | {ov:>9} | {pv:>9} | {who:<14} | {ratio:>8} |")
+    if ours and unit.startswith("×") and peer:
+        ratio = f"{ours['value'] / peer['value']:.2f}"
+    ort_cells = ""
+    if ort_rows:
+        t = ort_rows.get(w)
+        ort_cells = (f" {fmt(t['value']):>9} | {ours['value'] / t['value']:>6.2f} |" if t and ours
+                     else f" {'—':>9} | {'—':>6} |")
+    print(f"| {w:<30} | {unit:<16} | {ov:>9} | {pv:>9} | {who:<14} | {ratio:>8} |{ort_cells}")
     if ours and peer:
         po, pp = ours["detail"].get("parameters"), peer["detail"].get("parameters")
         if po != pp:

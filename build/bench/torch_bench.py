@@ -2,8 +2,9 @@
 """PyTorch and NumPy side of the benchmark (run with Debian's /usr/bin/python3; build/bench/run.sh runs it).
 
 The same workloads, batch sizes, step counts, options and JSON lines as the .NET side (samples/Benchmarks):
-SGEMM through numpy (OpenBLAS), 3x3 convolutions, training and inference throughput, peak memory while training
-ResNet-18, and the Fashion-MNIST accuracy of the small CNN. Prints {"info": ...} first, then one object per workload.
+SGEMM through numpy (OpenBLAS), 3x3 convolutions, training and inference throughput (28x28 networks, and
+ResNet-18/50, MobileNet-v2 and EfficientNet-B0 at 224x224 with frozen-body fine-tuning), peak memory while training
+ResNet-18 and ResNet-50, and the Fashion-MNIST accuracy of the small CNN. Prints {"info": ...} first, then one object per workload.
 """
 import argparse
 import ctypes
@@ -234,6 +235,123 @@ def run_throughput(a):
                        a.warmup if a.warmup is not None else infer_warmup, a.warmup_seconds, infer_step(model, INFER_BATCH))
 
 
+# ---- 224x224x3 networks (samples/Benchmarks/ImageNetBenchmarks.cs) ---------------------------------------------
+
+SIZE = 224
+TRAIN_BATCH_224 = 32
+# name, timed and warm-up training steps; inference: batch, timed and warm-up steps.
+TRAINED_224 = [("resnet18", 3, 1), ("resnet50", 2, 1), ("mobilenet_v2", 3, 1)]
+INFERRED_224 = ["resnet18", "resnet50", "mobilenet_v2", "efficientnet_b0"]
+INFER_BATCHES_224 = [(1, 10, 3), (32, 3, 1)]
+
+
+def zoo(name, classes=1000):
+    torch.manual_seed(0)
+    return getattr(torchvision.models, name)(num_classes=classes)
+
+
+def images(batch, seed):
+    return torch.randn(batch, 3, SIZE, SIZE, generator=torch.Generator().manual_seed(seed))
+
+
+def sgd_step(model, batch, classes):
+    """One SGD step (lr 0.01, momentum 0.9) with cross-entropy on a fixed random batch."""
+    x = images(batch, 1)
+    y = torch.randint(0, classes, (batch,), generator=torch.Generator().manual_seed(1))
+    opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.01, momentum=0.9)
+
+    def step():
+        opt.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+    return step
+
+
+def run_224(a):
+    for name, steps, warmup in TRAINED_224:
+        workload = f"train224/{name}"
+        if selected(a, workload):
+            model = zoo(name)
+            model.train()
+            throughput(workload, model, TRAIN_BATCH_224, a.steps or steps, a.warmup if a.warmup is not None else warmup,
+                       a.warmup_seconds, sgd_step(model, TRAIN_BATCH_224, 1000))
+    for name in INFERRED_224:
+        for batch, steps, warmup in INFER_BATCHES_224:
+            workload = f"infer224/{name}/b{batch}"
+            if not selected(a, workload):
+                continue
+            model = zoo(name).eval()
+            x = images(batch, 2)
+
+            def step():
+                with torch.no_grad():
+                    model(x)
+            throughput(workload, model, batch, a.steps or steps, a.warmup if a.warmup is not None else warmup,
+                       a.warmup_seconds, step)
+    finetune(a)
+
+
+def finetune(a):
+    """ResNet-18, new 10-class head, body frozen (no gradients, batch norms in eval): SGD steps against inference."""
+    name = "finetune224/resnet18"
+    if not selected(a, name):
+        return
+    model = zoo("resnet18", 10)
+    for p in model.parameters():
+        p.requires_grad_(False)
+    for p in model.fc.parameters():
+        p.requires_grad_(True)
+    bns = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
+    steps, warmup = a.steps or 3, a.warmup if a.warmup is not None else 1
+    train_step = sgd_step(model, TRAIN_BATCH_224, 10)
+    x = images(TRAIN_BATCH_224, 1)
+
+    def infer_step():
+        with torch.no_grad():
+            model(x)
+
+    def seconds(step):
+        start, done = time.perf_counter(), 0
+        while done < warmup or time.perf_counter() - start < a.warmup_seconds:
+            step()
+            done += 1
+        t = time.perf_counter()
+        for _ in range(steps):
+            step()
+        return time.perf_counter() - t
+
+    train = infer = 0.0
+    for _ in range(2):  # alternated, as on the .NET side
+        model.train()
+        for m in bns:
+            m.eval()
+        train += seconds(train_step)
+        model.eval()
+        infer += seconds(infer_step)
+    detail = dict(batch=TRAIN_BATCH_224, steps=2 * steps, warmup=warmup,
+                  inferenceImagesPerSecond=round(2 * steps * TRAIN_BATCH_224 / infer, 1),
+                  parameters=sum(p.numel() for p in model.parameters()),
+                  trainableParameters=sum(p.numel() for p in model.parameters() if p.requires_grad))
+    report(name, "images/s", 2 * steps * TRAIN_BATCH_224 / train, True, **detail)
+    report(name + "/over-inference", "× inference time", train / infer, False, **detail)
+
+
+def run_memory_224(a):
+    name = "memory/resnet50-224-train"
+    if not selected(a, name):
+        return
+    baseline = proc_status_mib("VmHWM")
+    model = zoo("resnet50")
+    model.train()
+    step = sgd_step(model, TRAIN_BATCH_224, 1000)
+    steps = a.steps or 2
+    for _ in range(steps):
+        step()
+    peak = proc_status_mib("VmHWM")
+    report(name, "MiB", peak, False, steps=steps, batch=TRAIN_BATCH_224, baselineMiB=round(baseline, 1))
+    report(name + "-growth", "MiB", peak - baseline, False, steps=steps, batch=TRAIN_BATCH_224)
+
+
 def proc_status_mib(field):
     for line in open("/proc/self/status"):
         if line.startswith(field + ":"):
@@ -325,7 +443,14 @@ def main():
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     info(a.threads)
-    {"throughput": run_throughput, "memory": run_memory, "accuracy": run_accuracy}[a.mode](a)
+    if a.mode == "throughput":
+        run_throughput(a)
+        run_224(a)
+    elif a.mode == "memory":
+        run_memory(a)
+        run_memory_224(a)
+    else:
+        run_accuracy(a)
 
 
 if __name__ == "__main__":

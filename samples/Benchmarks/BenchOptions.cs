@@ -5,10 +5,10 @@ namespace Microsoft.ML.ConvNet.Samples.Benchmarks;
 /// <summary>What the benchmark process measures.</summary>
 internal enum BenchMode
 {
-    /// <summary>SGEMM, convolution kernels, training and inference throughput.</summary>
+    /// <summary>SGEMM, convolution kernels, training and inference throughput (28×28 and 224×224 networks).</summary>
     Throughput,
 
-    /// <summary>Peak resident memory while training ResNet-18; alone in its process so the peak is its own.</summary>
+    /// <summary>Peak resident memory while training ResNet-18 or ResNet-50 at 224×224; each alone in its process so the peak is its own.</summary>
     Memory,
 
     /// <summary>Final Fashion-MNIST test accuracy of the small CNN with the Fashion-MNIST job's recipe.</summary>
@@ -36,8 +36,10 @@ internal sealed class BenchOptions
     public const string Usage = """
         Usage: Benchmarks [--mode throughput|memory|accuracy|gpu|mlnet|soak|augmentation|smalldata] [--only PREFIX[,PREFIX...]]
                           [--steps N] [--warmup N] [--warmup-seconds S] [--epochs N] [--seed N] [--device cuda:N] [--predictions N]
-          --mode     throughput (default): sgemm/, conv3x3/, depthwise3x3/, train/, infer/ workloads
-                     memory: memory/resnet18-train (peak resident memory; run it in a process of its own)
+          --mode     throughput (default): sgemm/, conv3x3/, depthwise3x3/, train/, infer/ workloads, and at 224×224
+                     train224/, infer224/ (with ONNX Runtime on the exported network), finetune224/
+                     memory: memory/resnet18-train, memory/resnet50-224-train (peak resident memory; run each in a
+                     process of its own)
                      accuracy: accuracy/smallcnn (Fashion-MNIST, Adam 1e-3, StepLR(3, 0.1), batch 64)
           gpu: train/resnet18-224/, train/resnet18-32/, infer/... in fp32, tf32 and bf16 on --device
                      mlnet: mlnet/ workloads, the ML.NET trainer and its saved model (--epochs: training epochs, default 2)

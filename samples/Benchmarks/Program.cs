@@ -35,9 +35,11 @@ switch (options.Mode)
     case BenchMode.Throughput:
         KernelBenchmarks.Run(options);
         NetworkBenchmarks.RunThroughput(options);
+        ImageNetBenchmarks.RunThroughput(options);
         break;
     case BenchMode.Memory:
         NetworkBenchmarks.RunMemory(options);
+        ImageNetBenchmarks.RunMemory(options);
         break;
     case BenchMode.Accuracy:
         NetworkBenchmarks.RunAccuracy(options);

@@ -27,16 +27,26 @@ internal static class Report
             },
         });
 
-    /// <summary>One measured workload.</summary>
-    public static void Result(string workload, string unit, double value, bool higherIsBetter, Dictionary<string, object?>? detail = null)
-        => Write(new Dictionary<string, object?>
+    /// <summary>
+    /// One measured workload; <paramref name="side"/> names another engine measured in this process (onnxruntime),
+    /// which the table shows in a column of its own.
+    /// </summary>
+    public static void Result(string workload, string unit, double value, bool higherIsBetter, Dictionary<string, object?>? detail = null, string? side = null)
+    {
+        var line = new Dictionary<string, object?>
         {
             ["workload"] = workload,
             ["unit"] = unit,
             ["value"] = Math.Round(value, 3),
             ["higherIsBetter"] = higherIsBetter,
             ["detail"] = detail,
-        });
+        };
+        if (side != null)
+        {
+            line["side"] = side;
+        }
+        Write(line);
+    }
 
     private static void Write(Dictionary<string, object?> line)
     {

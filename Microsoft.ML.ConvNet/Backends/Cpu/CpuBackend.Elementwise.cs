@@ -14,8 +14,32 @@ public sealed partial class CpuBackend
     /// <inheritdoc/>
     public void Unary(UnaryOp op, Tensor x, Tensor y, float alpha)
     {
-        ReadOnlySpan<float> s = x.Span;
-        Span<float> d = y.Span;
+        float[] xa = x.CpuData, ya = y.CpuData;
+        ElementRanges(y.Size, (from, to) => Unary(op, xa.AsSpan(from, to - from), ya.AsSpan(from, to - from), alpha));
+    }
+
+    /// <summary>Below this many elements an elementwise operation runs on the calling thread.</summary>
+    private const int ParallelElements = 1 << 16;
+
+    /// <summary>
+    /// Runs body(from, to) over [0, <paramref name="count"/>): on the calling thread for small counts, else in ranges of
+    /// whole cache lines (at least 16 K elements) that the threads claim as they go (the operations are memory-bound, and
+    /// one core alone does not saturate it; a thread that is descheduled holds up no more than one range).
+    /// </summary>
+    private static void ElementRanges(int count, Action<int, int> body)
+    {
+        if (count < ParallelElements || CpuParallel.Threads == 1 || CpuParallel.InParallelRegion)
+        {
+            body(0, count);
+            return;
+        }
+        const int Line = 16;
+        int lines = (count + Line - 1) / Line;
+        CpuParallel.ForRanges(lines, (from, to) => body(from * Line, Math.Min(count, to * Line)), minRange: 1024);
+    }
+
+    private static void Unary(UnaryOp op, ReadOnlySpan<float> s, Span<float> d, float alpha)
+    {
         switch (op)
         {
             case UnaryOp.Relu: TensorPrimitives.Max(s, 0f, d); return;
@@ -28,6 +52,7 @@ public sealed partial class CpuBackend
             case UnaryOp.Sqrt: TensorPrimitives.Sqrt(s, d); return;
             case UnaryOp.Abs: TensorPrimitives.Abs(s, d); return;
             case UnaryOp.Square: TensorPrimitives.Multiply(s, s, d); return;
+            case UnaryOp.Silu: Silu(s, d); return;
         }
         for (int i = 0; i < s.Length; i++)
         {
@@ -46,11 +71,35 @@ public sealed partial class CpuBackend
         }
     }
 
+    /// <summary>
+    /// d = s·σ(s), vectorised: σ of a stack block first, then the product, so that <paramref name="d"/> may be
+    /// <paramref name="s"/> itself (the in-place activation of a fused convolution).
+    /// </summary>
+    private static void Silu(ReadOnlySpan<float> s, Span<float> d)
+    {
+        Span<float> sigma = stackalloc float[256];
+        for (int i = 0; i < s.Length; i += sigma.Length)
+        {
+            int n = Math.Min(sigma.Length, s.Length - i);
+            var block = sigma[..n];
+            TensorPrimitives.Sigmoid(s.Slice(i, n), block);
+            TensorPrimitives.Multiply(s.Slice(i, n), block, d.Slice(i, n));
+        }
+    }
+
     /// <inheritdoc/>
     public void UnaryBackward(UnaryOp op, Tensor x, Tensor y, Tensor dy, Tensor dx, float alpha)
     {
-        ReadOnlySpan<float> xs = x.Span, ys = y.Span, g = dy.Span;
-        Span<float> d = dx.Span;
+        float[] xa = x.CpuData, ya = y.CpuData, ga = dy.CpuData, da = dx.CpuData;
+        ElementRanges(dx.Size, (from, to) =>
+        {
+            int n = to - from;
+            UnaryBackward(op, xa.AsSpan(from, n), ya.AsSpan(from, n), ga.AsSpan(from, n), da.AsSpan(from, n), alpha);
+        });
+    }
+
+    private static void UnaryBackward(UnaryOp op, ReadOnlySpan<float> xs, ReadOnlySpan<float> ys, ReadOnlySpan<float> g, Span<float> d, float alpha)
+    {
         switch (op)
         {
             case UnaryOp.Relu:
@@ -181,13 +230,14 @@ public sealed partial class CpuBackend
     /// <inheritdoc/>
     public void Binary(BinaryOp op, Tensor a, Tensor b, Tensor y)
     {
-        ReadOnlySpan<float> sa = a.Span, sb = b.Span;
-        Span<float> d = y.Span;
         if (a.Shape == b.Shape)
         {
-            Apply(op, sa, sb, d);
+            float[] aa = a.CpuData, ba = b.CpuData, ya = y.CpuData;
+            ElementRanges(y.Size, (from, to) => Apply(op, aa.AsSpan(from, to - from), ba.AsSpan(from, to - from), ya.AsSpan(from, to - from)));
             return;
         }
+        ReadOnlySpan<float> sa = a.Span, sb = b.Span;
+        Span<float> d = y.Span;
         if (sb.Length == 1)
         {
             ApplyScalarRight(op, sa, sb[0], d);

@@ -75,7 +75,17 @@ public sealed class BasicBlock : Module
     {
         ArgumentNullException.ThrowIfNull(input);
         var identity = Downsample != null ? Downsample.Forward(input) : input;
-        var x = Relu.Forward(Bn1.Forward(Conv1.Forward(input)));
+        var x = ConvBatchNormFolding.ConvNormActivation(Conv1, Bn1, Relu, input);
+        if (ConvBatchNormFolding.CanFold(Conv2, Bn2, x, identity))
+        {
+            var y = ConvBatchNormFolding.Forward(Conv2, Bn2, x, FusedActivation.Relu, identity, this);
+            ReleaseIntermediate(x, y);
+            if (!ReferenceEquals(identity, input))
+            {
+                ReleaseIntermediate(identity, y);
+            }
+            return y;
+        }
         x = Bn2.Forward(Conv2.Forward(x));
         return Relu.Forward(ResidualMath.AddShortcut(this, x, identity));
     }
@@ -192,8 +202,19 @@ public sealed class Bottleneck : Module
     {
         ArgumentNullException.ThrowIfNull(input);
         var identity = Downsample != null ? Downsample.Forward(input) : input;
-        var x = Relu.Forward(Bn1.Forward(Conv1.Forward(input)));
-        x = Relu.Forward(Bn2.Forward(Conv2.Forward(x)));
+        var x1 = ConvBatchNormFolding.ConvNormActivation(Conv1, Bn1, Relu, input);
+        var x = ConvBatchNormFolding.ConvNormActivation(Conv2, Bn2, Relu, x1);
+        ReleaseIntermediate(x1, x);
+        if (SqueezeExcitation == null && ConvBatchNormFolding.CanFold(Conv3, Bn3, x, identity))
+        {
+            var y = ConvBatchNormFolding.Forward(Conv3, Bn3, x, FusedActivation.Relu, identity, this);
+            ReleaseIntermediate(x, y);
+            if (!ReferenceEquals(identity, input))
+            {
+                ReleaseIntermediate(identity, y);
+            }
+            return y;
+        }
         x = Bn3.Forward(Conv3.Forward(x));
         if (SqueezeExcitation != null)
         {

@@ -110,7 +110,15 @@ public sealed class MBConv : Module
     protected override Tensor ForwardCore(Tensor input)
     {
         var y = Block.Forward(input);
-        return UseResidual ? StochasticDepth.Forward(y).Add(input) : y;
+        if (!UseResidual)
+        {
+            return y;
+        }
+        var dropped = StochasticDepth.Forward(y);
+        var sum = dropped.Add(input);
+        ReleaseIntermediate(dropped, sum);
+        ReleaseIntermediate(y, sum);
+        return sum;
     }
 
     /// <summary>For example <c>MBConv(16→24, stride=2)</c>.</summary>

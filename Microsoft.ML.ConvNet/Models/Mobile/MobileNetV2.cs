@@ -58,7 +58,13 @@ public sealed class InvertedResidual : Module
     protected override Tensor ForwardCore(Tensor input)
     {
         var y = Conv.Forward(input);
-        return UseResidual ? y.Add(input) : y;
+        if (!UseResidual)
+        {
+            return y;
+        }
+        var sum = y.Add(input);
+        ReleaseIntermediate(y, sum);
+        return sum;
     }
 
     /// <summary>For example <c>InvertedResidual(24→24, stride=1, residual)</c>.</summary>
