@@ -87,7 +87,7 @@ internal static class MLNetBenchmarks
         }
     }
 
-    private static List<FashionRow> Rows(ImageDataset data)
+    internal static List<FashionRow> Rows(ImageDataset data)
         => Enumerable.Range(0, data.Count).Select(i => new FashionRow { Features = data.GetImage(i).ToArray(), Label = data.ClassNames[data.Labels[i]] }).ToList();
 
     private static Module FitLowLevel(ImageDataset train, int epochs, int seed)

@@ -3,6 +3,7 @@ using System.Globalization;
 using Microsoft.ML.ConvNet.Backends;
 using Microsoft.ML.ConvNet.Data;
 using Microsoft.ML.Data;
+using static Microsoft.ML.ConvNet.Samples.Benchmarks.MLNetBenchmarks;
 
 namespace Microsoft.ML.ConvNet.Samples.Benchmarks;
 
@@ -20,19 +21,6 @@ internal static class SoakBenchmark
     private const int Samples = 50;
     private const int Threads = 8;
     private const int ThreadRows = 2_000;
-
-    public sealed class FashionRow
-    {
-        [VectorType(1, 28, 28)]
-        public float[] Features { get; set; } = [];
-
-        public string Label { get; set; } = "";
-    }
-
-    public sealed class ScoreRow
-    {
-        public float[] Score { get; set; } = [];
-    }
 
     private sealed record Sample(long Step, double ResidentMiB, double HeapMiB, double Seconds);
 
@@ -118,9 +106,6 @@ internal static class SoakBenchmark
     }
 
     private static string Percent(double fraction) => (fraction >= 0 ? "+" : "-") + Math.Abs(fraction * 100).ToString("F1", CultureInfo.InvariantCulture) + "%";
-
-    private static List<FashionRow> Rows(ImageDataset data)
-        => Enumerable.Range(0, data.Count).Select(i => new FashionRow { Features = data.GetImage(i).ToArray(), Label = data.ClassNames[data.Labels[i]] }).ToList();
 
     private static Sample Measure(Process process, long step, Stopwatch clock)
     {
