@@ -11,7 +11,7 @@ internal sealed class SampleOptions
 
         Usage: FashionMnist [options]
           --arch smallcnn|lenet5   network to train (default smallcnn)
-          --epochs N               passes over the training set (default 10; 24 with --recipe)
+          --epochs N               passes over the training set (default 13; 24 with --recipe)
           --batch-size N           images per training step (default 64)
           --lr X                   Adam learning rate (default 0.002)
           --schedule NAME          cosine (per step, the default), onecycle, or step (StepLR, the old recipe)
@@ -41,7 +41,7 @@ internal sealed class SampleOptions
 
     public int? EpochsOption { get; private set; }
 
-    public int Epochs => EpochsOption ?? (Recipe ? 24 : 10);
+    public int Epochs => EpochsOption ?? (Recipe ? 24 : 13);
 
     public int BatchSize { get; private set; } = 64;
 
