@@ -389,7 +389,7 @@ internal static class Corpora
         net.ExportOnnx(ms, 1, 1, 6, 6);
         var bytes = ms.ToArray();
         var boundaries = new List<int>();
-        Walk(bytes, 0, bytes.Length, depth: 0, boundaries);
+        Walk(bytes, 0, bytes.Length, depth: 0, boundaries, []);
         return [new SeedFile("onnx-tinynet", bytes, boundaries, [])];
     }
 
@@ -397,7 +397,7 @@ internal static class Corpora
     public static List<FuzzCase> OnnxVarintExtremes(SeedFile seed, int max)
     {
         var places = new List<(int Start, int End, string What)>();
-        CollectVarints(seed.Bytes, 0, seed.Bytes.Length, 0, places);
+        Walk(seed.Bytes, 0, seed.Bytes.Length, 0, [], places);
         ulong[] values = [0, 1, 0x7FFF_FFFF, 0xFFFF_FFFF, 0x7FFF_FFFF_FFFF_FFFF, ulong.MaxValue];
         var cases = new List<FuzzCase>();
         foreach (var (start, end, what) in places)
@@ -419,53 +419,17 @@ internal static class Corpora
         return cases.Count <= max ? cases : [.. cases.Where((_, i) => i % ((cases.Count + max - 1) / max) == 0).Take(max)];
     }
 
-    private static void Walk(byte[] bytes, int start, int end, int depth, List<int> boundaries)
+    /// <summary>
+    /// Walks the protobuf fields of <paramref name="bytes"/>[start..end] (nested messages to depth 2), adding each field's
+    /// start and each length-delimited payload's start to <paramref name="boundaries"/>, and each varint value and length
+    /// prefix to <paramref name="varints"/>.
+    /// </summary>
+    private static void Walk(byte[] bytes, int start, int end, int depth, List<int> boundaries, List<(int Start, int End, string What)> varints)
     {
         int at = start;
         while (at < end)
         {
             boundaries.Add(at);
-            if (!TryVarint(bytes, ref at, end, out ulong tag))
-            {
-                return;
-            }
-            switch ((int)(tag & 7))
-            {
-                case 0:
-                    if (!TryVarint(bytes, ref at, end, out _))
-                    {
-                        return;
-                    }
-                    break;
-                case 1:
-                    at += 8;
-                    break;
-                case 5:
-                    at += 4;
-                    break;
-                case 2:
-                    if (!TryVarint(bytes, ref at, end, out ulong length) || length > (ulong)(end - at))
-                    {
-                        return;
-                    }
-                    boundaries.Add(at);
-                    if (depth < 2)
-                    {
-                        Walk(bytes, at, at + (int)length, depth + 1, boundaries);
-                    }
-                    at += (int)length;
-                    break;
-                default:
-                    return;
-            }
-        }
-    }
-
-    private static void CollectVarints(byte[] bytes, int start, int end, int depth, List<(int, int, string)> places)
-    {
-        int at = start;
-        while (at < end)
-        {
             if (!TryVarint(bytes, ref at, end, out ulong tag))
             {
                 return;
@@ -479,7 +443,7 @@ internal static class Corpora
                     {
                         return;
                     }
-                    places.Add((valueAt, at, $"depth {depth} field {field} value"));
+                    varints.Add((valueAt, at, $"depth {depth} field {field} value"));
                     break;
                 case 1:
                     at += 8;
@@ -492,10 +456,11 @@ internal static class Corpora
                     {
                         return;
                     }
-                    places.Add((valueAt, at, $"depth {depth} field {field} length"));
+                    varints.Add((valueAt, at, $"depth {depth} field {field} length"));
+                    boundaries.Add(at);
                     if (depth < 2)
                     {
-                        CollectVarints(bytes, at, at + (int)length, depth + 1, places);
+                        Walk(bytes, at, at + (int)length, depth + 1, boundaries, varints);
                     }
                     at += (int)length;
                     break;

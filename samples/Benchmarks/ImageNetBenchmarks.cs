@@ -233,28 +233,6 @@ internal static class ImageNetBenchmarks
         }
         double baseline = Report.ProcStatusMiB("VmHWM");
         using var model = Create("resnet50", 1000);
-        var (step, owner) = TrainStep(model, TrainBatch);
-        int steps = o.StepsOr(2);
-        using (owner)
-        {
-            for (int i = 0; i < steps; i++)
-            {
-                step();
-            }
-        }
-        double peak = Report.ProcStatusMiB("VmHWM");
-        Report.Result(Name, "MiB", peak, higherIsBetter: false, new() { ["steps"] = steps, ["batch"] = TrainBatch, ["baselineMiB"] = Math.Round(baseline, 1) });
-        Report.Result(Name + "-growth", "MiB", peak - baseline, higherIsBetter: false, new() { ["steps"] = steps, ["batch"] = TrainBatch });
-    }
-
-    private sealed class Owner(params IDisposable[] owned) : IDisposable
-    {
-        public void Dispose()
-        {
-            foreach (var d in owned)
-            {
-                d.Dispose();
-            }
-        }
+        Report.PeakMemory(Name, baseline, TrainStep(model, TrainBatch), o.StepsOr(2), TrainBatch);
     }
 }

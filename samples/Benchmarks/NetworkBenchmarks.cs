@@ -118,18 +118,7 @@ internal static class NetworkBenchmarks
         double baseline = Report.ProcStatusMiB("VmHWM");
         RandomSource.ManualSeed(0);
         using var model = Create("resnet18");
-        var (step, owner) = TrainStep(model, TrainBatch);
-        int steps = o.StepsOr(5);
-        using (owner)
-        {
-            for (int i = 0; i < steps; i++)
-            {
-                step();
-            }
-        }
-        double peak = Report.ProcStatusMiB("VmHWM");
-        Report.Result(Name, "MiB", peak, higherIsBetter: false, new() { ["steps"] = steps, ["batch"] = TrainBatch, ["baselineMiB"] = Math.Round(baseline, 1) });
-        Report.Result(Name + "-growth", "MiB", peak - baseline, higherIsBetter: false, new() { ["steps"] = steps, ["batch"] = TrainBatch });
+        Report.PeakMemory(Name, baseline, TrainStep(model, TrainBatch), o.StepsOr(5), TrainBatch);
     }
 
     /// <summary>
@@ -163,16 +152,5 @@ internal static class NetworkBenchmarks
             ["trainSeconds"] = Math.Round(history.Elapsed.TotalSeconds, 1),
             ["testImages"] = result.Count,
         });
-    }
-
-    private sealed class Owner(params IDisposable[] owned) : IDisposable
-    {
-        public void Dispose()
-        {
-            foreach (var d in owned)
-            {
-                d.Dispose();
-            }
-        }
     }
 }

@@ -103,6 +103,25 @@ internal static class Report
         return seconds;
     }
 
+    /// <summary>
+    /// Runs a training step <paramref name="steps"/> times, disposes what it holds, and reports the process's peak resident
+    /// set (VmHWM) as <paramref name="name"/> and its growth over <paramref name="baselineMiB"/> (the peak measured before
+    /// the network was built) as <c>name-growth</c>.
+    /// </summary>
+    public static void PeakMemory(string name, double baselineMiB, (Action Step, IDisposable Owner) train, int steps, int batch)
+    {
+        using (train.Owner)
+        {
+            for (int i = 0; i < steps; i++)
+            {
+                train.Step();
+            }
+        }
+        double peak = ProcStatusMiB("VmHWM");
+        Result(name, "MiB", peak, higherIsBetter: false, new() { ["steps"] = steps, ["batch"] = batch, ["baselineMiB"] = Math.Round(baselineMiB, 1) });
+        Result(name + "-growth", "MiB", peak - baselineMiB, higherIsBetter: false, new() { ["steps"] = steps, ["batch"] = batch });
+    }
+
     /// <summary>A field of /proc/self/status in MiB (VmHWM: peak resident set; VmRSS: current).</summary>
     public static double ProcStatusMiB(string field)
     {
@@ -115,5 +134,17 @@ internal static class Report
             }
         }
         throw new InvalidOperationException($"/proc/self/status has no {field} line.");
+    }
+}
+
+/// <summary>Disposes what a benchmark step holds (its fixed batch, its optimizer) when the workload is done.</summary>
+internal sealed class Owner(params IDisposable[] owned) : IDisposable
+{
+    public void Dispose()
+    {
+        foreach (var d in owned)
+        {
+            d.Dispose();
+        }
     }
 }
