@@ -69,13 +69,15 @@ public sealed class ConvNetAugmentationTests
     }
 
     [TestMethod]
-    public void DefaultsAreAConstantRateWithoutAugmentationAndTheStandardPresetIsCropAndFlip()
+    public void DefaultsAreOneCycleWithoutAugmentationAndTheStandardPresetIsCropAndFlip()
     {
         var o = new ConvNetTrainer.Options();
         Assert.IsNull(o.Augmentation);
-        Assert.IsNull(o.LearningRateSchedule);
         Assert.IsNull(o.Mixing);
         Assert.AreEqual(16, o.BatchSize);
+        Assert.AreEqual(3e-3f, o.LearningRate);
+        Assert.AreEqual(0.1f, o.LabelSmoothing);
+        Assert.IsTrue(o.StandardizeInput);
         var steps = ((Compose)ConvNetTrainer.Options.StandardAugmentation).Steps;
         Assert.IsInstanceOfType<RandomCrop>(steps[0]);
         Assert.AreEqual(3, ((RandomCrop)steps[0]).PaddingFor(28, 28));
@@ -84,6 +86,10 @@ public sealed class ConvNetAugmentationTests
         var schedule = ConvNetTrainer.Options.CosineSchedule(opt);
         Assert.IsInstanceOfType<CosineAnnealingLR>(schedule);
         Assert.AreEqual(SchedulerStepping.Batch, schedule.Stepping);
+        var oneCycle = o.LearningRateSchedule!(opt);
+        Assert.IsInstanceOfType<OneCycleLR>(oneCycle);
+        Assert.AreEqual(0.1f, ((OneCycleLR)oneCycle).MaxLearningRate, "the peak is the optimizer's rate");
+        Assert.AreEqual(SchedulerStepping.Batch, oneCycle.Stepping);
     }
 
     [TestMethod]

@@ -87,6 +87,41 @@ public sealed class ConvNetTrainerTests
         }
     }
 
+    [TestMethod]
+    public void NetworksTrainedFromScratchStandardizeTheirInputWithTheTrainingImagesStatistics()
+    {
+        var ml = new MLContext(1);
+        var keyed = ml.Transforms.Conversion.MapValueToKey("LabelKey", "Label").Fit(s_train).Transform(s_train);
+        ConvNetTransformer Fit(bool standardize) => ml.MulticlassClassification.Trainers.ConvNet(new ConvNetTrainer.Options
+        {
+            LabelColumnName = "LabelKey", Architecture = "lenet5", SmallInput = true, Epochs = 0, Device = Device.Cpu, StandardizeInput = standardize,
+        }).Fit(keyed);
+
+        using var standardized = Fit(true);
+        var network = (Microsoft.ML.ConvNet.Layers.Sequential)standardized.Model;
+        var layer = (Microsoft.ML.ConvNet.Layers.InputStandardization)network[0];
+        var pixels = ml.Data.CreateEnumerable<FashionRow>(s_train, reuseRowObject: false).SelectMany(r => r.Features).ToArray();
+        double mean = pixels.Average(v => (double)v);
+        double std = Math.Sqrt(pixels.Average(v => (v - mean) * (v - mean)));
+        Assert.AreEqual(mean, layer.Mean.ToArray()[0], 1e-5);
+        Assert.AreEqual(std, layer.Std.ToArray()[0], 1e-5);
+        Assert.AreEqual(2, network.Count, "the standardization, then the architecture");
+
+        using var plain = Fit(false);
+        Assert.IsFalse(plain.Model.NamedModules().Any(m => m.Value is Microsoft.ML.ConvNet.Layers.InputStandardization));
+    }
+
+    [TestMethod]
+    public void LabelSmoothingOutsideItsRangeIsRefused()
+    {
+        var ml = new MLContext(1);
+        foreach (float bad in new[] { -0.1f, 1f, float.NaN })
+        {
+            var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.MulticlassClassification.Trainers.ConvNet(new ConvNetTrainer.Options { LabelSmoothing = bad }));
+            StringAssert.Contains(e.Message, "LabelSmoothing");
+        }
+    }
+
     public sealed class FootwearRow
     {
         [VectorType(1, 28, 28)]

@@ -2,6 +2,7 @@ using Microsoft.ML.ConvNet.Backends;
 using Microsoft.ML.ConvNet.Data;
 using Microsoft.ML.ConvNet.Layers;
 using Microsoft.ML.ConvNet.Models;
+using Microsoft.ML.ConvNet.Losses;
 using Microsoft.ML.ConvNet.Optimizers;
 using Microsoft.ML.ConvNet.Tensors;
 using Microsoft.ML.ConvNet.Training;
@@ -49,6 +50,10 @@ public sealed partial class ConvNetTrainer : IEstimator<ConvNetTransformer>
         {
             throw new ArgumentOutOfRangeException("options",
                 $"ConvNetTrainer: needs Epochs >= 0, BatchSize >= 1, LearningRate and BodyLearningRate > 0 and ValidationSetFraction in [0, 1); got {o.Epochs}, {o.BatchSize}, {o.LearningRate}, {o.BodyLearningRate}, {o.ValidationSetFraction}.");
+        }
+        if (!(o.LabelSmoothing >= 0 && o.LabelSmoothing < 1))
+        {
+            throw new ArgumentOutOfRangeException("options", $"ConvNetTrainer: LabelSmoothing must be in [0, 1), got {o.LabelSmoothing}.");
         }
         if (o.MixedPrecision == MixedPrecision.BFloat16 && o.Device.Type != DeviceType.Cuda)
         {
@@ -109,9 +114,7 @@ public sealed partial class ConvNetTrainer : IEstimator<ConvNetTransformer>
         }
 
         RandomSource.ManualSeed(o.Seed);
-        var (model, pretrained) = o.Pretrained != null
-            ? o.Pretrained.Build(o, classes, image)
-            : (o.ModelFactory != null ? o.ModelFactory(classes, image.Channels) : ModelZoo.Create(o.Architecture, new ModelOptions(classes, image.Channels, o.SmallInput)), []);
+        var (model, pretrained) = o.Pretrained != null ? o.Pretrained.Build(o, classes, image) : (FromScratch(o, classes, image.Channels, train), []);
         try
         {
             var frozen = o.Pretrained != null ? o.FineTune.Apply(model, pretrained) : [];
@@ -129,6 +132,8 @@ public sealed partial class ConvNetTrainer : IEstimator<ConvNetTransformer>
                 Scheduler = o.LearningRateSchedule?.Invoke(optimizer),
                 Augmentation = o.Augmentation?.ToBatchAugmentation(),
                 Mixing = o.Mixing,
+                LossFunction = o.LabelSmoothing == 0 ? null : (logits, labels) => Loss.CrossEntropy(logits, labels, labelSmoothing: o.LabelSmoothing),
+                SoftTargetLossFunction = o.LabelSmoothing == 0 ? null : (logits, targets) => Loss.SoftTargetCrossEntropy(logits, targets * (1 - o.LabelSmoothing) + o.LabelSmoothing / classes),
                 EarlyStopping = o.EarlyStopping,
                 CheckpointFolder = o.WorkspacePath,
                 EpochCompleted = o.MetricsCallback == null ? null : report => o.MetricsCallback(new ConvNetEpochMetrics(report, skipped)),
@@ -154,6 +159,13 @@ public sealed partial class ConvNetTrainer : IEstimator<ConvNetTransformer>
             model.Dispose();
             throw;
         }
+    }
+
+    /// <summary>The user's or the zoo's network, behind an <see cref="InputStandardization"/> measured on the training images when asked.</summary>
+    private static Module FromScratch(Options o, int classes, int channels, ImageDataset train)
+    {
+        var network = o.ModelFactory != null ? o.ModelFactory(classes, channels) : ModelZoo.Create(o.Architecture, new ModelOptions(classes, channels, o.SmallInput));
+        return o.StandardizeInput ? new Sequential(InputStandardization.Measure(train), network) : network;
     }
 
     private static void WriteReport(Options o, Module model, TrainingHistory history, ImageDataset? validation, ImageDataset train)

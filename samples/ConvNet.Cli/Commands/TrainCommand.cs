@@ -26,18 +26,22 @@ internal static class TrainCommand
 {
     private const string Name = "train";
 
+    /// <summary>The trainer's defaults, which the options' defaults follow.</summary>
+    private static readonly ConvNetTrainer.Options Defaults = new();
+
     /// <summary>Builds the command.</summary>
     public static System.CommandLine.Command Create()
     {
         var dataset = new Option<string?>("--dataset", "-d") { Description = "An image folder (one sub-folder of images per class) or 'fashion-mnist'." };
         var arch = new Option<string?>("--arch", "-a") { Description = "Architecture name (see 'convnet summary --list'), e.g. lenet5, smallcnn, resnet18." };
         var epochs = new Option<int>("--epochs", "-e") { Description = "Passes over the training data.", DefaultValueFactory = _ => 5 };
-        var batchSize = new Option<int>("--batch-size", "-b") { Description = "Images per training step (the trainer's default, 16).", DefaultValueFactory = _ => 16 };
+        var batchSize = new Option<int>("--batch-size", "-b") { Description = "Images per training step (the trainer's default, 16).", DefaultValueFactory = _ => Defaults.BatchSize };
         var imageSize = new Option<string?>("--image-size") { Description = "Input size WxH the images are resized to (default 28x28 for lenet5 and smallcnn, 224x224 otherwise; fashion-mnist is 28x28)." };
         var channels = new Option<int?>("--channels") { Description = "1 (grayscale) or 3 (RGB) for image folders (default 3); fashion-mnist is 1." };
         var device = new Option<string>("--device") { Description = "cpu, cuda (or cuda:N) or auto.", DefaultValueFactory = _ => "auto" };
         var seed = new Option<int>("--seed") { Description = "Seed of the split, the initialisation and the shuffling.", DefaultValueFactory = _ => 1 };
-        var learningRate = new Option<float>("--learning-rate", "--lr") { Description = "Adam learning rate.", DefaultValueFactory = _ => 1e-3f };
+        var learningRate = new Option<float>("--learning-rate", "--lr") { Description = "Adam learning rate, the peak of the one-cycle schedule (the trainer's default, 0.003).", DefaultValueFactory = _ => Defaults.LearningRate };
+        var labelSmoothing = new Option<float>("--label-smoothing") { Description = "Label smoothing of the cross-entropy, in [0, 1) (the trainer's default, 0.1).", DefaultValueFactory = _ => Defaults.LabelSmoothing };
         var testFraction = new Option<double?>("--test-fraction") { Description = "Image folders: fraction of each class held out for evaluation (default 0.2)." };
         var dataDir = new Option<string?>("--data-dir") { Description = "Folder holding the Fashion-MNIST files (default: $FASHION_MNIST_DIR, $CONVNET_DATA_DIR, samples/data, /usr/share/datasets)." };
         var trainLimit = new Option<int?>("--train-limit") { Description = "Train on at most N images (a quick run)." };
@@ -49,13 +53,13 @@ internal static class TrainCommand
                 + "flip,crop:4,rotate:10@0.5,mixup:0.2 (see the README for every step).",
             DefaultValueFactory = _ => "none",
         };
-        var schedule = new Option<string>("--schedule") { Description = "Learning-rate schedule: constant (the default), cosine (per step over the run) or onecycle (peaking at the learning rate).", DefaultValueFactory = _ => "constant" };
+        var schedule = new Option<string>("--schedule") { Description = "Learning-rate schedule: onecycle (the default, peaking at the learning rate), cosine (per step over the run) or constant.", DefaultValueFactory = _ => "onecycle" };
         var json = new Option<bool>("--json") { Description = "End the output with the metrics as one JSON object on the last line." };
         var report = new Option<string?>("--report") { Description = "Write a training report (index.html with PNG charts, filters, feature maps, wrong images, saliency) to this folder; the held-out images are then also evaluated after every epoch." };
         var skipBad = new Option<bool>("--skip-bad-images") { Description = "Leave out image files that cannot be used (missing, undecodable, truncated), listing them, instead of failing." };
         var command = new System.CommandLine.Command(Name, "Train a classifier on an image folder or Fashion-MNIST, evaluate it on held-out images and save it.")
         {
-            dataset, arch, epochs, batchSize, imageSize, channels, device, seed, learningRate, testFraction, dataDir, trainLimit, testLimit, output, augment, schedule, json, report, skipBad,
+            dataset, arch, epochs, batchSize, imageSize, channels, device, seed, learningRate, labelSmoothing, testFraction, dataDir, trainLimit, testLimit, output, augment, schedule, json, report, skipBad,
         };
         command.SetAction(parse => Run(new Settings
         {
@@ -68,6 +72,7 @@ internal static class TrainCommand
             Device = parse.GetValue(device)!,
             Seed = parse.GetValue(seed),
             LearningRate = parse.GetValue(learningRate),
+            LabelSmoothing = parse.GetValue(labelSmoothing),
             TestFraction = parse.GetValue(testFraction),
             DataDir = parse.GetValue(dataDir),
             TrainLimit = parse.GetValue(trainLimit),
@@ -102,6 +107,8 @@ internal static class TrainCommand
         public int Seed { get; init; }
 
         public float LearningRate { get; init; }
+
+        public float LabelSmoothing { get; init; }
 
         public double? TestFraction { get; init; }
 
@@ -143,6 +150,10 @@ internal static class TrainCommand
         {
             throw new UsageException(Name, $"--learning-rate must be a positive number, got {s.LearningRate.ToString(CultureInfo.InvariantCulture)}.");
         }
+        if (!(s.LabelSmoothing >= 0 && s.LabelSmoothing < 1))
+        {
+            throw new UsageException(Name, $"--label-smoothing must be in [0, 1), got {s.LabelSmoothing.ToString(CultureInfo.InvariantCulture)}.");
+        }
         if (s.TrainLimit is int tl)
         {
             CheckPositive("--train-limit", tl);
@@ -178,7 +189,7 @@ internal static class TrainCommand
             throw new UsageException(Name, $"--channels {channels}: '{CliData.FashionMnistName}' images are gray (one channel).");
         }
         var augmentation = ParseAugmentation(s.Augment);
-        var schedule = ParseSchedule(s.Schedule, s.LearningRate);
+        var schedule = ParseSchedule(s.Schedule);
         var device = CliDevice.Resolve(Name, s.Device);
         var (width, height) = s.ImageSize != null
             ? ImageSize.Parse(Name, s.ImageSize)
@@ -269,6 +280,7 @@ internal static class TrainCommand
             BatchSize = s.BatchSize,
             LearningRate = s.LearningRate,
             LearningRateSchedule = schedule,
+            LabelSmoothing = s.LabelSmoothing,
             Augmentation = augmentation.Augmentation,
             Mixing = augmentation.Mixing,
             Device = device,
@@ -335,6 +347,7 @@ internal static class TrainCommand
                 json["epochs"] = network.TrainingHistory?.Epochs.Count ?? s.Epochs;
                 json["batchSize"] = s.BatchSize;
                 json["learningRate"] = s.LearningRate;
+                json["labelSmoothing"] = s.LabelSmoothing;
                 json["augmentation"] = augmentation.ToString();
                 json["schedule"] = s.Schedule.ToLowerInvariant();
                 json["imageSize"] = string.Create(CultureInfo.InvariantCulture, $"{width}x{height}");
@@ -461,10 +474,10 @@ internal static class TrainCommand
     }
 
     /// <summary>The --schedule value as the trainer's schedule factory (null: constant).</summary>
-    private static Func<Optimizers.Optimizer, LearningRateScheduler>? ParseSchedule(string text, float learningRate) => text.Trim().ToLowerInvariant() switch
+    private static Func<Optimizers.Optimizer, LearningRateScheduler>? ParseSchedule(string text) => text.Trim().ToLowerInvariant() switch
     {
         "cosine" => ConvNetTrainer.Options.CosineSchedule,
-        "onecycle" => optimizer => new OneCycleLR(optimizer, learningRate),
+        "onecycle" => ConvNetTrainer.Options.OneCycleSchedule,
         "constant" => null,
         _ => throw new UsageException(Name, $"--schedule: unknown schedule '{text}'; use cosine, onecycle or constant."),
     };
