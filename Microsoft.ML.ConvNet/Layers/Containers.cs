@@ -40,7 +40,8 @@ public sealed class Sequential : Module
     /// <summary>
     /// Applies every module in order (the identity when empty). A convolution followed by an evaluation-mode batch norm
     /// (and a ReLU, ReLU6 or SiLU) runs as one folded convolution where nothing is recorded (see
-    /// <see cref="ConvBatchNormFolding"/>), and there each intermediate is freed as soon as the next module has read it.
+    /// <see cref="ConvBatchNormFolding"/>), and there each intermediate is freed as soon as the next module has read it. In
+    /// training, a batch norm followed by a ReLU or ReLU6 runs as one operation (<see cref="BatchNormBase.TryForwardFused"/>).
     /// </summary>
     protected override Tensor ForwardCore(Tensor input)
     {
@@ -55,6 +56,12 @@ public sealed class Sequential : Module
                 var activation = i + 2 < _modules.Count ? ConvBatchNormFolding.ActivationOf(_modules[i + 2]) : null;
                 next = ConvBatchNormFolding.Forward(conv, bn, x, activation ?? FusedActivation.None);
                 i += activation == null ? 1 : 2;
+            }
+            else if (_modules[i] is BatchNormBase norm && i + 1 < _modules.Count && ConvBatchNormFolding.ActivationOf(_modules[i + 1]) is { } act
+                && norm.TryForwardFused(x, act) is { } fused)
+            {
+                next = fused;
+                i++;
             }
             else
             {

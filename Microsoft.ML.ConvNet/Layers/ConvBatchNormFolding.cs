@@ -89,7 +89,12 @@ internal static class ConvBatchNormFolding
         {
             return Forward(conv, bn, input, fused.Value);
         }
-        var y = bn.Forward(conv.Forward(input));
+        var z = conv.Forward(input);
+        if (fused is { } act && bn.TryForwardFused(z, act) is { } trained)
+        {
+            return trained;
+        }
+        var y = bn.Forward(z);
         return activation == null ? y : activation.Forward(y);
     }
 

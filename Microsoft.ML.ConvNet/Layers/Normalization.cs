@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text;
 using Microsoft.ML.ConvNet.Tensors;
+using Microsoft.ML.ConvNet.Autograd.Functions;
+using Microsoft.ML.ConvNet.Backends;
 
 namespace Microsoft.ML.ConvNet.Layers;
 
@@ -91,6 +93,46 @@ public abstract class BatchNormBase : Module
     /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor input)
     {
+        var (runningMean, runningVar, momentum, useBatchStats) = Statistics(input);
+        return LayerChecks.Run(this, input, () => Functional.BatchNorm(input, runningMean, runningVar, Weight, Bias, useBatchStats, momentum, Eps));
+    }
+
+    /// <summary>
+    /// In training mode, this batch norm, then + <paramref name="residual"/> when given, then <paramref name="activation"/>
+    /// (ReLU or ReLU6) as one recorded operation that keeps no intermediate (<see cref="BatchNormActivationFunction"/>);
+    /// null, having done nothing, where that does not apply: evaluation mode, no affine parameters, a forward observer
+    /// listening (it must see each layer), another activation, or a residual of another shape (left to the caller's error).
+    /// </summary>
+    internal Tensor? TryForwardFused(Tensor input, FusedActivation activation, Tensor? residual = null)
+    {
+        if (!FusedTraining || !IsTraining || IsObserved || Weight == null || Bias == null || input.Rank != 4 || input.Shape[1] != NumFeatures
+            || activation is not (FusedActivation.Relu or FusedActivation.Relu6) || (residual != null && residual.Shape != input.Shape))
+        {
+            return null;
+        }
+        var (runningMean, runningVar, momentum, _) = Statistics(input);
+        runningMean.MarkChanged();
+        runningVar.MarkChanged();
+        return BatchNormActivationFunction.Forward(input, Weight, Bias, residual, activation == FusedActivation.Relu ? UnaryOp.Relu : UnaryOp.Relu6,
+            runningMean, runningVar, momentum, Eps);
+    }
+
+    /// <summary>Whether training-mode batch norms fuse with a following ReLU on this thread (tests compare both paths).</summary>
+    internal static bool FusedTraining
+    {
+        get => !_unfusedTraining;
+        set => _unfusedTraining = !value;
+    }
+
+    [ThreadStatic]
+    private static bool _unfusedTraining;
+
+    /// <summary>
+    /// Checks the input and picks the statistics to normalise with: in training, counts the batch and gives the running
+    /// statistics to update with their momentum; without running statistics, scratch buffers nobody reads.
+    /// </summary>
+    private (Tensor RunningMean, Tensor RunningVar, float Momentum, bool UseBatchStats) Statistics(Tensor input)
+    {
         CheckRank(input);
         LayerChecks.Channels(this, input, NumFeatures);
         bool useBatchStats = IsTraining || !TrackRunningStats;
@@ -98,27 +140,19 @@ public abstract class BatchNormBase : Module
         {
             throw new ArgumentException($"{this}: expected more than 1 value per channel when using batch statistics, got input {input.Shape}.");
         }
-        float momentum = 0f;
-        Tensor runningMean, runningVar;
-        if (TrackRunningStats)
+        if (!TrackRunningStats)
         {
-            runningMean = RunningMean!;
-            runningVar = RunningVar!;
-            if (IsTraining)
-            {
-                NumBatchesTracked!.Backend.Affine(NumBatchesTracked, NumBatchesTracked, 1f, 1f);
-                momentum = Momentum ?? 1f / NumBatchesTracked.ToScalar();
-            }
-        }
-        else
-        {
-            // Batch statistics only: the kernel's running-statistics update goes to scratch buffers nobody reads.
             _scratchMean ??= Tensor.Zeros(new Shape(NumFeatures), input.Device).Unscope();
             _scratchVar ??= Tensor.Ones(new Shape(NumFeatures), input.Device).Unscope();
-            runningMean = _scratchMean;
-            runningVar = _scratchVar;
+            return (_scratchMean, _scratchVar, 0f, useBatchStats);
         }
-        return LayerChecks.Run(this, input, () => Functional.BatchNorm(input, runningMean, runningVar, Weight, Bias, useBatchStats, momentum, Eps));
+        float momentum = 0f;
+        if (IsTraining)
+        {
+            NumBatchesTracked!.Backend.Affine(NumBatchesTracked, NumBatchesTracked, 1f, 1f);
+            momentum = Momentum ?? 1f / NumBatchesTracked.ToScalar();
+        }
+        return (RunningMean!, RunningVar!, momentum, useBatchStats);
     }
 
     /// <summary>For example <c>BatchNorm2d(16)</c> or <c>BatchNorm2d(16, eps=0.001, momentum=0.01)</c>.</summary>

@@ -1,5 +1,6 @@
 using Microsoft.ML.ConvNet.Onnx;
 using Microsoft.ML.ConvNet.Tensors;
+using Microsoft.ML.ConvNet.Backends;
 
 namespace Microsoft.ML.ConvNet.Autograd.Functions;
 
@@ -248,5 +249,75 @@ internal static class NormGradients
             list.Add(beta);
         }
         return [.. list];
+    }
+}
+
+/// <summary>
+/// Training-mode batch normalisation, then an optional residual addition, then ReLU or ReLU6, as one operation:
+/// y = act(BN(x) + r). The normalised values and the sum are never kept (PyTorch gets the same from its in-place
+/// addition and activation): the backward pass takes the activation's mask from y, which the next layer keeps anyway, so
+/// a conv → BN → ReLU layer holds two activations instead of three, and a residual block's end one instead of three.
+/// dz = dy·act'(y); dr = dz; dx, dγ, dβ as <see cref="BatchNormFunction"/> with dz for dy.
+/// </summary>
+internal sealed class BatchNormActivationFunction(UnaryOp activation) : Function
+{
+    private Tensor? _mean;
+    private Tensor? _invStd;
+    private Tensor? _y;
+
+    public override string Name => "BatchNormActivation";
+
+    /// <summary>Inputs x, γ, β and, when given, the residual r (of x's shape).</summary>
+    public static Tensor Forward(Tensor x, Tensor gamma, Tensor beta, Tensor? residual, UnaryOp activation, Tensor runningMean, Tensor runningVar, float momentum, float eps)
+    {
+        if (activation is not (UnaryOp.Relu or UnaryOp.Relu6))
+        {
+            throw new ArgumentOutOfRangeException(nameof(activation), $"BatchNormActivation: the activation's derivative must follow from its output (ReLU, ReLU6), got {activation}.");
+        }
+        var stat = new Shape(x.Shape[1]);
+        var y = x.EmptyLike();
+        var mean = x.EmptyLike(stat);
+        var invStd = x.EmptyLike(stat);
+        x.Backend.BatchNormForward(x, gamma, beta, runningMean, runningVar, y, mean, invStd, training: true, momentum, eps);
+        if (residual != null)
+        {
+            y.Backend.Binary(BinaryOp.Add, y, residual, y);
+        }
+        y.Backend.Unary(activation, y, y, 0f);
+        Tensor[] inputs = residual != null ? [x, gamma, beta, residual] : [x, gamma, beta];
+        if (!WillRecord(inputs))
+        {
+            mean.Dispose();
+            invStd.Dispose();
+            return y;
+        }
+        return Record(new BatchNormActivationFunction(activation) { _mean = mean, _invStd = invStd, _y = y }, y, inputs);
+    }
+
+    public override Tensor?[] Backward(Tensor dy)
+    {
+        Tensor x = Inputs[0], gamma = Inputs[1];
+        var dz = dy.EmptyLike();
+        // ReLU's and ReLU6's derivatives read only the sign and range of their argument, which y shares with it.
+        dz.Backend.UnaryBackward(activation, _y!, _y!, dy, dz, 0f);
+        var dx = x.EmptyLike();
+        var dgamma = gamma.EmptyLike();
+        var dbeta = gamma.EmptyLike();
+        x.Backend.BatchNormBackward(x, dz, gamma, _mean!, _invStd!, dx, dgamma, dbeta);
+        _mean!.Dispose();
+        _invStd!.Dispose();
+        var grads = new Tensor?[Inputs.Length];
+        grads[0] = NormGradients.KeepIf(NeedsGrad(0), dx);
+        grads[1] = NormGradients.KeepIf(NeedsGrad(1), dgamma);
+        grads[2] = NormGradients.KeepIf(NeedsGrad(2), dbeta);
+        if (Inputs.Length == 4 && NeedsGrad(3))
+        {
+            grads[3] = dz;
+        }
+        else
+        {
+            dz.Dispose();
+        }
+        return grads;
     }
 }

@@ -86,8 +86,8 @@ public sealed class BasicBlock : Module
             }
             return y;
         }
-        x = Bn2.Forward(Conv2.Forward(x));
-        return Relu.Forward(ResidualMath.AddShortcut(this, x, identity));
+        x = Conv2.Forward(x);
+        return Bn2.TryForwardFused(x, FusedActivation.Relu, identity) ?? Relu.Forward(ResidualMath.AddShortcut(this, Bn2.Forward(x), identity));
     }
 
     /// <summary>For example <c>BasicBlock(64→128, stride=2, downsample)</c>.</summary>
@@ -215,7 +215,12 @@ public sealed class Bottleneck : Module
             }
             return y;
         }
-        x = Bn3.Forward(Conv3.Forward(x));
+        x = Conv3.Forward(x);
+        if (SqueezeExcitation == null && Bn3.TryForwardFused(x, FusedActivation.Relu, identity) is { } fused)
+        {
+            return fused;
+        }
+        x = Bn3.Forward(x);
         if (SqueezeExcitation != null)
         {
             x = SqueezeExcitation.Forward(x);
