@@ -5,11 +5,13 @@ namespace Microsoft.ML.ConvNet.Autograd;
 /// <summary>
 /// Reverse-mode differentiation: orders the graph below the root topologically (the tape), then walks it
 /// backwards. Intermediate gradients are disposed as soon as they have been propagated; leaf gradients
-/// accumulate (+=) into buffers owned by the leaf. The graph is released as it is walked.
+/// accumulate (+=) into buffers owned by the leaf. The graph is released as it is walked, and on request the
+/// intermediate tensors too: each one is freed as soon as the walk has passed its producer, when every operation that
+/// read it has already had its backward pass (what PyTorch does with the tensors only its graph holds).
 /// </summary>
 internal static class Engine
 {
-    public static void Backward(Tensor root, Tensor? gradient)
+    public static void Backward(Tensor root, Tensor? gradient, bool releaseIntermediates = false)
     {
         if (!root.RequiresGrad)
         {
@@ -48,6 +50,7 @@ internal static class Engine
             if (!pending.Remove(t, out var g))
             {
                 t.GradFn = null;
+                Release(t);
                 continue;
             }
             var grads = fn.Backward(g);
@@ -93,10 +96,21 @@ internal static class Engine
                 g.Dispose();
             }
             t.GradFn = null;
+            Release(t);
         }
         foreach (var leftover in pending.Values)
         {
             leftover.Dispose();
+        }
+
+        // Everything that reads t comes after it in the forward order, so its backward pass has run; only the current
+        // scope's own tensors are freed (one it does not own, the caller may still hold), and never the root.
+        void Release(Tensor t)
+        {
+            if (releaseIntermediates && !ReferenceEquals(t, root))
+            {
+                TensorScope.ReleaseEarly(t);
+            }
         }
     }
 

@@ -15,15 +15,25 @@ public static class BufferPool
     private static long _pooledBytes;
     private static long _allocatedBytes;
     private static long _rentedBytes;
+    private static long _peakRentedBytes;
     private static long _allocations;
 
-    /// <summary>Upper bound on the bytes kept in the pool (default 2 GiB).</summary>
-    public static long MaxPooledBytes { get; set; } = 2L << 30;
+    /// <summary>
+    /// Upper bound on the bytes kept in the pool (default a quarter of the memory available to the process, at least
+    /// 2 GiB). A training step rents the same buffers every time, so the pool must hold all of them between steps: a
+    /// buffer dropped here is allocated again in the next step while the dropped one waits for the GC, and the process
+    /// grows. ResNet-50 at 224×224 and batch 32 cycles 3.4 GiB; with a 2 GiB bound its peak resident set was 4.3 GiB,
+    /// with room for all of it 3.7 GiB.
+    /// </summary>
+    public static long MaxPooledBytes { get; set; } = Math.Max(2L << 30, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 4);
 
     /// <summary>Snapshot of the pool's counters.</summary>
     public static BufferPoolStats Stats => new(
         Interlocked.Read(ref _allocations), Interlocked.Read(ref _allocatedBytes),
-        Interlocked.Read(ref _rentedBytes), Interlocked.Read(ref _pooledBytes));
+        Interlocked.Read(ref _rentedBytes), Interlocked.Read(ref _pooledBytes), Interlocked.Read(ref _peakRentedBytes));
+
+    /// <summary>Starts <see cref="BufferPoolStats.PeakRentedBytes"/> again from the bytes rented now.</summary>
+    public static void ResetPeak() => Interlocked.Exchange(ref _peakRentedBytes, Interlocked.Read(ref _rentedBytes));
 
     /// <summary>Rents a buffer of exactly <paramref name="length"/> floats. Its contents are undefined.</summary>
     public static float[] Rent(int length)
@@ -32,7 +42,14 @@ public static class BufferPool
         {
             return [];
         }
-        Interlocked.Add(ref _rentedBytes, length * 4L);
+        long rented = Interlocked.Add(ref _rentedBytes, length * 4L);
+        for (long peak = Interlocked.Read(ref _peakRentedBytes); rented > peak; peak = Interlocked.Read(ref _peakRentedBytes))
+        {
+            if (Interlocked.CompareExchange(ref _peakRentedBytes, rented, peak) == peak)
+            {
+                break;
+            }
+        }
         if (Buckets.TryGetValue(length, out var bucket) && bucket.TryPop(out var buffer))
         {
             Interlocked.Add(ref _pooledBytes, -length * 4L);
@@ -114,4 +131,5 @@ internal sealed class BufferBucket
 /// <param name="AllocatedBytes">Bytes ever allocated by the pool.</param>
 /// <param name="RentedBytes">Bytes currently rented out (held by live tensors).</param>
 /// <param name="PooledBytes">Bytes currently idle in the pool.</param>
-public readonly record struct BufferPoolStats(long Allocations, long AllocatedBytes, long RentedBytes, long PooledBytes);
+/// <param name="PeakRentedBytes">The most bytes rented out at once since the start or <see cref="BufferPool.ResetPeak"/>.</param>
+public readonly record struct BufferPoolStats(long Allocations, long AllocatedBytes, long RentedBytes, long PooledBytes, long PeakRentedBytes);

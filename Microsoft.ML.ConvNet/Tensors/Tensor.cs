@@ -346,6 +346,14 @@ public sealed partial class Tensor : IDisposable
     /// </summary>
     public void Backward(Tensor? gradient = null) => Engine.Backward(this, gradient);
 
+    /// <summary>
+    /// <see cref="Backward"/> that also frees every intermediate tensor of the graph the current <see cref="TensorScope"/>
+    /// created, each as soon as the backward pass no longer needs it, so that gradients reuse the activations' memory
+    /// (a training step's peak then is its forward pass's). Read what you need of the intermediates (the logits for the
+    /// accuracy, say) before calling it: afterwards they are disposed. This tensor itself stays.
+    /// </summary>
+    public void BackwardReleasingIntermediates(Tensor? gradient = null) => Engine.Backward(this, gradient, releaseIntermediates: true);
+
     /// <summary>A tensor sharing this one's memory, cut from the graph (no gradient flows through it).</summary>
     public Tensor Detach()
     {

@@ -130,7 +130,7 @@ public static class Trainer
                     }
                     batchCorrect = CountCorrect(logits, batch.Labels, "Fit");
                     optimizer.ZeroGrad();
-                    loss.Backward();
+                    loss.BackwardReleasingIntermediates(); // the logits were read above
                     optimizer.Step();
                     if (stepPerBatch)
                     {

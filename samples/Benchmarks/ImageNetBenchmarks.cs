@@ -98,7 +98,7 @@ internal static class ImageNetBenchmarks
         {
             using var scope = new TensorScope();
             optimizer.ZeroGrad();
-            Loss.CrossEntropy(model.Forward(x), labels).Backward();
+            Loss.CrossEntropy(model.Forward(x), labels).BackwardReleasingIntermediates();
             optimizer.Step();
         }, new Owner(x, optimizer));
     }
@@ -192,7 +192,7 @@ internal static class ImageNetBenchmarks
         {
             using var scope = new TensorScope();
             optimizer.ZeroGrad();
-            Loss.CrossEntropy(model.Forward(x), labels).Backward();
+            Loss.CrossEntropy(model.Forward(x), labels).BackwardReleasingIntermediates();
             optimizer.Step();
         }
         void Infer()

@@ -86,7 +86,7 @@ internal static class NetworkBenchmarks
         {
             using var scope = new TensorScope();
             optimizer.ZeroGrad();
-            Loss.CrossEntropy(model.Forward(x), labels).Backward();
+            Loss.CrossEntropy(model.Forward(x), labels).BackwardReleasingIntermediates();
             optimizer.Step();
         }, new Owner(x, optimizer));
     }

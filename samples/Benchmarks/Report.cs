@@ -110,6 +110,7 @@ internal static class Report
     /// </summary>
     public static void PeakMemory(string name, double baselineMiB, (Action Step, IDisposable Owner) train, int steps, int batch)
     {
+        Tensors.BufferPool.ResetPeak();
         using (train.Owner)
         {
             for (int i = 0; i < steps; i++)
@@ -118,7 +119,12 @@ internal static class Report
             }
         }
         double peak = ProcStatusMiB("VmHWM");
-        Result(name, "MiB", peak, higherIsBetter: false, new() { ["steps"] = steps, ["batch"] = batch, ["baselineMiB"] = Math.Round(baselineMiB, 1) });
+        var pool = Tensors.BufferPool.Stats;
+        Result(name, "MiB", peak, higherIsBetter: false, new()
+        {
+            ["steps"] = steps, ["batch"] = batch, ["baselineMiB"] = Math.Round(baselineMiB, 1),
+            ["peakTensorMiB"] = Math.Round(pool.PeakRentedBytes / 1048576.0, 1), ["pooledMiB"] = Math.Round(pool.PooledBytes / 1048576.0, 1),
+        });
         Result(name + "-growth", "MiB", peak - baselineMiB, higherIsBetter: false, new() { ["steps"] = steps, ["batch"] = batch });
     }
 
