@@ -107,6 +107,7 @@ internal static class Program
                 BatchSize = o.BatchSize,
                 LearningRate = o.LearningRate,
                 LearningRateSchedule = optimizer => Architectures.Schedule(o, optimizer, stepsPerEpoch),
+                LabelSmoothing = o.LabelSmoothing,
                 Augmentation = augmentation.Augmentation,
                 Mixing = augmentation.Mixing,
                 ValidationSet = labelKeys.Fit(train).Transform(test), // the trainer's validation rows have its input's columns
@@ -118,7 +119,7 @@ internal static class Program
             }))
             .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedName", "PredictedLabel"));
         Console.WriteLine(string.Create(inv,
-            $"Pipeline: MapValueToKey → ConvNet({o.Arch}{(o.Arch == "smallcnn" ? $" width {o.Width}, dropout {o.Dropout:G2}" : "")}, Adam lr {o.LearningRate:G4}, {Architectures.ScheduleDescription(o)}, batch {o.BatchSize}, {o.Epochs} epochs, augmentation {augmentation}, seed {o.Seed}) → MapKeyToValue"));
+            $"Pipeline: MapValueToKey → ConvNet({o.Arch}{(o.Arch == "smallcnn" ? $" width {o.Width}, dropout {o.Dropout:G2}" : "")}, Adam lr {o.LearningRate:G4}, {Architectures.ScheduleDescription(o)}, batch {o.BatchSize}, {o.Epochs} epochs, label smoothing {o.LabelSmoothing:G2}, augmentation {augmentation}, seed {o.Seed}) → MapKeyToValue"));
 
         var model = pipeline.Fit(train);
         var convnet = model.OfType<ConvNetTransformer>().Single();
