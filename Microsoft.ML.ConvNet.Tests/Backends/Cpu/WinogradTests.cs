@@ -5,7 +5,7 @@ using Microsoft.ML.ConvNet.Tests.Infrastructure;
 
 namespace Microsoft.ML.ConvNet.Tests.Backends.Cpu;
 
-/// <summary>The Winograd F(2×2, 3×3) convolutions against the seven-loop oracle.</summary>
+/// <summary>The Winograd convolutions, F(4×4, 3×3) (the default) and F(2×2, 3×3), against the seven-loop oracle.</summary>
 [TestClass]
 public sealed class WinogradTests
 {
@@ -48,6 +48,66 @@ public sealed class WinogradTests
 
     [TestMethod]
     public void OneByOneOutput() => Check(Geometry(4, 32, 3, 3, 32, 0, 0), 9);
+
+    [TestMethod]
+    public void BothTileSizesMatchTheOracleAtEveryEdge()
+    {
+        // Output sides 1 … 13 cover every remainder of 4×4 and 2×2 tiles; the last geometry is a ResNet stage's.
+        (int N, int C, int H, int W, int K, int Pad)[] geometries =
+        [
+            (2, 32, 3, 3, 32, 0), (3, 32, 6, 10, 40, 1), (2, 40, 7, 5, 32, 1), (1, 48, 13, 11, 32, 1), (2, 32, 12, 9, 33, 2), (2, 64, 14, 14, 64, 1),
+        ];
+        int seed = 20;
+        foreach (bool large in new[] { true, false })
+        {
+            bool was = Winograd.LargeTiles;
+            Winograd.LargeTiles = large;
+            try
+            {
+                foreach (var (n, c, h, w, k, pad) in geometries)
+                {
+                    Check(Geometry(n, c, h, w, k, pad, pad), seed++);
+                }
+            }
+            finally
+            {
+                Winograd.LargeTiles = was;
+            }
+        }
+    }
+
+    [TestMethod]
+    public void LargeTilesStayWithinATenThousandthOfTheOutputsScale()
+    {
+        // Relative error against the oracle on a ResNet-18 stage (64 channels, 28×28), F(4×4, 3×3) against F(2×2, 3×3).
+        var g = Geometry(2, 64, 28, 28, 64, 1, 1);
+        var rng = new Random(31);
+        using var scope = new TensorScope();
+        var x = Tensor.RandomNormal(new Shape(g.N, g.C, g.H, g.W), rng);
+        var w = Tensor.RandomNormal(new Shape(g.K, g.C, 3, 3), rng);
+        var expected = NaiveOps.Conv2dForward(x.ToArray(), w.ToArray(), null, g);
+        double scale = Math.Sqrt(expected.Average(v => (double)v * v));
+        double Error(bool large)
+        {
+            bool was = Winograd.LargeTiles;
+            Winograd.LargeTiles = large;
+            try
+            {
+                var y = Tensor.Empty(new Shape(g.N, g.K, g.OH, g.OW));
+                CpuBackend.Instance.Conv2dForward(x, w, null, y, g);
+                return y.ToArray().Zip(expected, (a, b) => Math.Abs(a - b)).Max() / scale;
+            }
+            finally
+            {
+                Winograd.LargeTiles = was;
+            }
+        }
+        double small = Error(false), large = Error(true);
+        Console.WriteLine($"largest error ÷ RMS output: F(2×2, 3×3) {small:E2}, F(4×4, 3×3) {large:E2}");
+        // Measured: 1.8e-6 and 2.7e-5; the larger transforms' coefficients (up to 8 and 5) cost about an order of magnitude.
+        Assert.IsLessThan(1e-4, large, "F(4×4, 3×3) in single precision");
+        Assert.IsLessThan(1e-5, small, "F(2×2, 3×3) in single precision");
+    }
 
     [TestMethod]
     public void ShallowOrGroupedOrStridedConvolutionsKeepTheGemmPath()

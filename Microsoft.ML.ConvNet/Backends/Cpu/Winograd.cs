@@ -19,13 +19,30 @@ namespace Microsoft.ML.ConvNet.Backends.Cpu;
 /// Gᵀ[(A e Aᵀ) ⊙ (Bᵀ d B)]G with e the tile's 2×2 output gradient, so the sum over tiles and images is again 16
 /// GEMMs, M_ξ [K, C] = E_ξ [K, tiles] · V_ξᵀ [tiles, C], followed by one Gᵀ M G per filter.</item>
 /// </list>
+/// Forward and backward data use the larger F(4×4, 3×3) by default (<see cref="LargeTiles"/>): 4×4 output tiles from
+/// 6×6 patches, 36 products per 16 outputs (2.25 multiplications an output against F(2×2, 3×3)'s 4 and the direct
+/// convolution's 9), with Bᵀ, G and Aᵀ built on the points 0, ±1, ±2 (Lavin &amp; Gray). Its rounding error is larger;
+/// the oracle tests bound it.
 /// Tiles of the whole batch are numbered image by image, row by row, and processed in blocks sized so that a block's
 /// transformed data stays in cache; blocks run in parallel. Results do not depend on which thread ran a block.
 /// </summary>
 internal static unsafe class Winograd
 {
-    /// <summary>Positions of the transformed domain (4×4).</summary>
+    /// <summary>Positions of the transformed domain of F(2×2, 3×3) (4×4).</summary>
     private const int Positions = 16;
+
+    /// <summary>Positions of the transformed domain of F(4×4, 3×3) (6×6).</summary>
+    private const int LargePositions = 36;
+
+    [ThreadStatic]
+    private static bool _smallTilesOnly;
+
+    /// <summary>Whether forward and backward data use F(4×4, 3×3) on this thread (true, the default) or F(2×2, 3×3).</summary>
+    internal static bool LargeTiles
+    {
+        get => !_smallTilesOnly;
+        set => _smallTilesOnly = !value;
+    }
 
     /// <summary>
     /// Floats of a block's transformed inputs, products and gathering scratch in the forward and backward-data passes
@@ -57,11 +74,11 @@ internal static unsafe class Winograd
 
     /// <summary>y = conv(x, w) + bias.</summary>
     public static void Forward(float* x, float* w, float* bias, float* y, in ConvGeometry g)
-        => Correlate(x, w, rotated: false, bias, y, g.N, g.C, g.H, g.W, g.K, g.OH, g.OW, g.PadH, g.PadW);
+        => Correlate(x, w, rotated: false, bias, y, g.N, g.C, g.H, g.W, g.K, g.OH, g.OW, g.PadH, g.PadW, LargeTiles);
 
     /// <summary>dx = the correlation of dy with the 180°-rotated, transposed filters, padded by 2 − pad.</summary>
     public static void BackwardData(float* dy, float* w, float* dx, in ConvGeometry g)
-        => Correlate(dy, w, rotated: true, null, dx, g.N, g.K, g.OH, g.OW, g.C, g.H, g.W, 2 - g.PadH, 2 - g.PadW);
+        => Correlate(dy, w, rotated: true, null, dx, g.N, g.K, g.OH, g.OW, g.C, g.H, g.W, 2 - g.PadH, 2 - g.PadW, LargeTiles);
 
     /// <summary>
     /// dw = Σ over images and tiles of the F(3×3, 2×2) products, block of tiles by block: the cores first share the
@@ -134,9 +151,9 @@ internal static unsafe class Winograd
     /// scratch (16·(C + K + 1) floats a tile) in <see cref="BlockFloats"/>, a multiple of the micro-kernel width, and
     /// few enough to give every core two blocks.
     /// </summary>
-    private static int BlockTiles(int inChannels, int outChannels, int tiles)
+    private static int BlockTiles(int inChannels, int outChannels, int tiles, int positions)
     {
-        int fit = BlockFloats / (Positions * (inChannels + outChannels + 1)) / 32 * 32;
+        int fit = BlockFloats / (positions * (inChannels + outChannels + 1)) / 32 * 32;
         int share = (tiles + 2 * CpuParallel.Threads - 1) / (2 * CpuParallel.Threads);
         return Math.Max(32, Math.Min(fit, (share + 31) / 32 * 32));
     }
@@ -148,16 +165,16 @@ internal static unsafe class Winograd
     /// are transformed and packed once (<see cref="TransformFilters"/>) and shared by all blocks.
     /// </summary>
     private static void Correlate(float* x, float* filters, bool rotated, float* bias, float* y, int n, int c,
-        int h, int w, int k, int oh, int ow, int padH, int padW)
+        int h, int w, int k, int oh, int ow, int padH, int padW, bool large)
     {
         int packedSize = Sgemm.PackedSize(k, c);
-        var packed = BufferPool.Rent(Positions * packedSize);
+        var packed = BufferPool.Rent((large ? LargePositions : Positions) * packedSize);
         try
         {
             fixed (float* pu = packed)
             {
-                TransformFilters(filters, pu, packedSize, rotated ? c : k, rotated ? k : c, rotated);
-                CorrelateBlocks(x, pu, packedSize, bias, y, n, c, h, w, k, oh, ow, padH, padW);
+                TransformFilters(filters, pu, packedSize, rotated ? c : k, rotated ? k : c, rotated, large);
+                CorrelateBlocks(x, pu, packedSize, bias, y, n, c, h, w, k, oh, ow, padH, padW, large);
             }
         }
         finally
@@ -168,17 +185,18 @@ internal static unsafe class Winograd
 
     /// <summary><see cref="Correlate"/> over blocks of tiles, with the filters packed (packedSize floats a position).</summary>
     private static void CorrelateBlocks(float* x, float* packed, int packedSize, float* bias, float* y, int n, int c,
-        int h, int w, int k, int oh, int ow, int padH, int padW)
+        int h, int w, int k, int oh, int ow, int padH, int padW, bool large)
     {
-        int tilesH = (oh + 1) / 2, tilesW = (ow + 1) / 2;
+        int tile = large ? 4 : 2, positions = large ? LargePositions : Positions;
+        int tilesH = (oh + tile - 1) / tile, tilesW = (ow + tile - 1) / tile;
         int tiles = n * tilesH * tilesW;
-        int block = BlockTiles(c, k, tiles);
+        int block = BlockTiles(c, k, tiles, positions);
         int blocks = (tiles + block - 1) / block;
         bool inner = blocks < CpuParallel.Threads;
         nint xp = (nint)x, up = (nint)packed, bp = (nint)bias, yp = (nint)y;
-        // One work buffer per thread: the transformed inputs v [16, C, block], the products m [16, K, block] and the
-        // gathering scratch [16, block].
-        int size = Math.Max(BlockFloats, Positions * (c + k + 1) * block);
+        // One work buffer per thread: the transformed inputs v [positions, C, block], the products m [positions, K, block]
+        // and the gathering scratch [positions, block].
+        int size = Math.Max(BlockFloats, positions * (c + k + 1) * block);
         CpuParallel.ForRanges(blocks, (from, to) =>
         {
             var work = BufferPool.Rent(size);
@@ -186,18 +204,32 @@ internal static unsafe class Winograd
             {
                 fixed (float* pv = work)
                 {
-                    float* pm = pv + (nint)Positions * c * block, pscratch = pm + (nint)Positions * k * block;
+                    float* pm = pv + (nint)positions * c * block, pscratch = pm + (nint)positions * k * block;
                     for (int b = from; b < to; b++)
                     {
                         int t0 = b * block, count = Math.Min(block, tiles - t0);
-                        TransformInput((float*)xp, c, 0, c, h, w, tilesH, tilesW, padH, padW, t0, count, pscratch, pv, (nint)c * block, block);
-                        for (int xi = 0; xi < Positions; xi++)
+                        if (large)
+                        {
+                            TransformInputLarge((float*)xp, c, h, w, tilesH, tilesW, padH, padW, t0, count, pscratch, pv, (nint)c * block, block);
+                        }
+                        else
+                        {
+                            TransformInput((float*)xp, c, 0, c, h, w, tilesH, tilesW, padH, padW, t0, count, pscratch, pv, (nint)c * block, block);
+                        }
+                        for (int xi = 0; xi < positions; xi++)
                         {
                             var a = new PackedA((float*)up + (nint)xi * packedSize, k);
                             var bm = new DenseB(pv + (nint)xi * c * block, block, trans: false);
                             Sgemm.Run(ref a, ref bm, k, count, c, 1f, 0f, pm + (nint)xi * k * block, block, inner);
                         }
-                        TransformOutput(pm, block, (float*)bp, (float*)yp, k, oh, ow, tilesH, tilesW, t0, count);
+                        if (large)
+                        {
+                            TransformOutputLarge(pm, block, (float*)bp, (float*)yp, k, oh, ow, tilesH, tilesW, t0, count);
+                        }
+                        else
+                        {
+                            TransformOutput(pm, block, (float*)bp, (float*)yp, k, oh, ow, tilesH, tilesW, t0, count);
+                        }
                     }
                 }
             }
@@ -214,8 +246,9 @@ internal static unsafe class Winograd
     /// floats per position ξ): [K, C] from g = w[k, c] for the forward pass, [C, K] from g = w[k, c] turned by 180° for
     /// backward data.
     /// </summary>
-    private static void TransformFilters(float* w, float* u, int packedSize, int k, int c, bool transposeAndRotate)
+    private static void TransformFilters(float* w, float* u, int packedSize, int k, int c, bool transposeAndRotate, bool large)
     {
+        int positions = large ? LargePositions : Positions;
         // Eight neighbouring rows of the operand, whose filters lie 9·c or 9 floats apart in w, are transformed at
         // once, depth step by depth step (input channel forward, output channel backward), so that both w and the
         // panels are walked in order.
@@ -226,13 +259,14 @@ internal static unsafe class Winograd
         if (mr != Vector256<float>.Count)
         {
             // Panel rows past the last row stay zero.
-            new Span<float>(u, Positions * packedSize).Clear();
+            new Span<float>(u, positions * packedSize).Clear();
         }
         int lanes = Vector256<float>.Count;
         CpuParallel.ForRanges((rows + lanes - 1) / lanes, (from, to) =>
         {
             float* g = stackalloc float[9 * lanes];
-            float* o = stackalloc float[Positions * lanes];
+            float* o = stackalloc float[LargePositions * lanes];
+            float* t = stackalloc float[18 * lanes];
             var half = Vector256.Create(0.5f);
             for (int j = from * lanes; j < Math.Min(rows, to * lanes); j += lanes)
             {
@@ -250,30 +284,37 @@ internal static unsafe class Winograd
                             g[e * lanes + l] = l < n ? src[l * stride] : 0f;
                         }
                     }
-                    for (int s = 0; s < 3; s++)
+                    if (large)
                     {
-                        // Column s of G g.
-                        var g0 = Vector256.Load(g + s * lanes);
-                        var g1 = Vector256.Load(g + (3 + s) * lanes);
-                        var g2 = Vector256.Load(g + (6 + s) * lanes);
-                        Vector256.Store(g0, g + s * lanes);
-                        Vector256.Store(half * (g0 + g1 + g2), g + (3 + s) * lanes);
-                        Vector256.Store(half * (g0 - g1 + g2), g + (6 + s) * lanes);
-                        Vector256.Store(g2, o + (12 + s) * lanes);
+                        TransformFilterLarge(g, t, o, lanes);
                     }
-                    for (int r = 0; r < 4; r++)
+                    else
                     {
-                        // Row r of (G g) Gᵀ; row 3 of G g was parked in o's last row.
-                        float* a = r < 3 ? g + 3 * r * lanes : o + 12 * lanes;
-                        var a0 = Vector256.Load(a);
-                        var a1 = Vector256.Load(a + lanes);
-                        var a2 = Vector256.Load(a + 2 * lanes);
-                        Vector256.Store(a0, o + 4 * r * lanes);
-                        Vector256.Store(half * (a0 + a1 + a2), o + (4 * r + 1) * lanes);
-                        Vector256.Store(half * (a0 - a1 + a2), o + (4 * r + 2) * lanes);
-                        Vector256.Store(a2, o + (4 * r + 3) * lanes);
+                        for (int s = 0; s < 3; s++)
+                        {
+                            // Column s of G g.
+                            var g0 = Vector256.Load(g + s * lanes);
+                            var g1 = Vector256.Load(g + (3 + s) * lanes);
+                            var g2 = Vector256.Load(g + (6 + s) * lanes);
+                            Vector256.Store(g0, g + s * lanes);
+                            Vector256.Store(half * (g0 + g1 + g2), g + (3 + s) * lanes);
+                            Vector256.Store(half * (g0 - g1 + g2), g + (6 + s) * lanes);
+                            Vector256.Store(g2, o + (12 + s) * lanes);
+                        }
+                        for (int r = 0; r < 4; r++)
+                        {
+                            // Row r of (G g) Gᵀ; row 3 of G g was parked in o's last row.
+                            float* a = r < 3 ? g + 3 * r * lanes : o + 12 * lanes;
+                            var a0 = Vector256.Load(a);
+                            var a1 = Vector256.Load(a + lanes);
+                            var a2 = Vector256.Load(a + 2 * lanes);
+                            Vector256.Store(a0, o + 4 * r * lanes);
+                            Vector256.Store(half * (a0 + a1 + a2), o + (4 * r + 1) * lanes);
+                            Vector256.Store(half * (a0 - a1 + a2), o + (4 * r + 2) * lanes);
+                            Vector256.Store(a2, o + (4 * r + 3) * lanes);
+                        }
                     }
-                    for (int xi = 0; xi < Positions; xi++)
+                    for (int xi = 0; xi < positions; xi++)
                     {
                         float* dst = (float*)up + (nint)xi * packedSize + at;
                         if (mr == lanes)
@@ -594,6 +635,205 @@ internal static unsafe class Winograd
                 t[l] = l < n ? p[l] : 0f;
             }
             return Vector256.Load(t);
+        }
+    }
+
+    /// <summary>
+    /// F(4×4, 3×3)'s filter transform G g Gᵀ of eight filters at once: g [9, lanes] (row-major 3×3), t scratch
+    /// [18, lanes], o [36, lanes] (row-major 6×6), with G = [[¼, 0, 0], [−⅙, −⅙, −⅙], [−⅙, ⅙, −⅙], [1/24, 1/12, ⅙],
+    /// [1/24, −1/12, ⅙], [0, 0, 1]].
+    /// </summary>
+    private static void TransformFilterLarge(float* g, float* t, float* o, int lanes)
+    {
+        for (int col = 0; col < 3; col++)
+        {
+            // Column col of G g, into t [6, 3].
+            Apply(Vector256.Load(g + col * lanes), Vector256.Load(g + (3 + col) * lanes), Vector256.Load(g + (6 + col) * lanes), t + col * lanes, 3 * lanes);
+        }
+        for (int row = 0; row < 6; row++)
+        {
+            // Row row of (G g) Gᵀ.
+            float* a = t + 3 * row * lanes;
+            Apply(Vector256.Load(a), Vector256.Load(a + lanes), Vector256.Load(a + 2 * lanes), o + 6 * row * lanes, lanes);
+        }
+
+        static void Apply(Vector256<float> g0, Vector256<float> g1, Vector256<float> g2, float* dst, int step)
+        {
+            var sixth = Vector256.Create(1f / 6);
+            var even = g0 + g2;
+            var quarterEven = Vector256.Create(1f / 24) * g0 + sixth * g2;
+            var twelfth = Vector256.Create(1f / 12) * g1;
+            Vector256.Store(Vector256.Create(0.25f) * g0, dst);
+            Vector256.Store(-sixth * (even + g1), dst + step);
+            Vector256.Store(-sixth * (even - g1), dst + 2 * step);
+            Vector256.Store(quarterEven + twelfth, dst + 3 * step);
+            Vector256.Store(quarterEven - twelfth, dst + 4 * step);
+            Vector256.Store(g2, dst + 5 * step);
+        }
+    }
+
+    /// <summary>
+    /// F(4×4, 3×3)'s input transform Bᵀ d B of the 6×6 patches of tiles [t0, t0 + count) for all c channels, with
+    /// Bᵀ = [[4, 0, −5, 0, 1, 0], [0, −4, −4, 1, 1, 0], [0, 4, −4, −1, 1, 0], [0, −2, −1, 2, 1, 0], [0, 2, −1, −2, 1, 0],
+    /// [0, 4, 0, −5, 0, 1]]: position ξ of channel ci for tile t0 + j goes to dst[ξ·ldXi + ci·ld + j]. Tile (ty, tx)
+    /// reads rows 4ty − padH … + 5 and columns 4tx − padW … + 5, zero outside the image; as in <see cref="TransformInput"/>
+    /// the patches are gathered into <paramref name="scratch"/> ([36, ld]) and transformed with vectors across the tiles.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TransformInputLarge(float* x, int c, int h, int w, int tilesH, int tilesW, int padH, int padW,
+        int t0, int count, float* scratch, float* dst, nint ldXi, int ld)
+    {
+        nint hw = (nint)h * w;
+        var starts = ArrayPool<nint>.Shared.Rent(count);
+        var corners = ArrayPool<int>.Shared.Rent(3 * count);
+        var tile = new TileCursor(t0, tilesH, tilesW);
+        for (int j = 0; j < count; j++, tile.Next())
+        {
+            int iy = 4 * tile.Y - padH, ix = 4 * tile.X - padW;
+            bool inside = iy >= 0 && iy + 6 <= h && ix >= 0 && ix + 6 <= w;
+            starts[j] = inside ? (nint)tile.Image * c * hw + (nint)iy * w + ix : -1;
+            corners[3 * j] = tile.Image;
+            corners[3 * j + 1] = iy;
+            corners[3 * j + 2] = ix;
+        }
+        int lanes = Vector256<float>.Count, padded = (count + lanes - 1) / lanes * lanes;
+        for (int r = 0; r < LargePositions; r++)
+        {
+            new Span<float>(scratch + (nint)r * ld + count, padded - count).Clear();
+        }
+        for (int ci = 0; ci < c; ci++)
+        {
+            float* channel = x + ci * hw;
+            for (int j = 0; j < count; j++)
+            {
+                float* q = scratch + j;
+                if (starts[j] >= 0)
+                {
+                    float* p = channel + starts[j];
+                    for (int r = 0; r < 6; r++, p += w, q += 6 * ld)
+                    {
+                        q[0] = p[0]; q[ld] = p[1]; q[2 * ld] = p[2]; q[3 * ld] = p[3]; q[4 * ld] = p[4]; q[5 * ld] = p[5];
+                    }
+                    continue;
+                }
+                float* plane = channel + (nint)corners[3 * j] * c * hw;
+                int iy = corners[3 * j + 1], ix = corners[3 * j + 2];
+                for (int r = 0; r < 6; r++)
+                {
+                    int yy = iy + r;
+                    for (int s = 0; s < 6; s++)
+                    {
+                        int xx = ix + s;
+                        q[(6 * r + s) * ld] = (uint)yy < (uint)h && (uint)xx < (uint)w ? plane[(nint)yy * w + xx] : 0f;
+                    }
+                }
+            }
+            float* o = dst + ci * (nint)ld;
+            for (int j = 0; j < padded; j += lanes)
+            {
+                float* q = scratch + j;
+                for (int s = 0; s < 6; s++)
+                {
+                    // Bᵀ d, column s, back in place.
+                    InputRows(q + s * ld, 6 * ld, q + s * ld, 6 * ld);
+                }
+                for (int r = 0; r < 6; r++)
+                {
+                    // (Bᵀ d) B, row r, to positions 6r … 6r + 5.
+                    InputRows(q + 6 * r * ld, ld, o + 6 * r * ldXi + j, ldXi);
+                }
+            }
+        }
+        ArrayPool<nint>.Shared.Return(starts);
+        ArrayPool<int>.Shared.Return(corners);
+
+        // dst[i·dstStep] = (Bᵀ v)_i for v_i = src[i·srcStep], i = 0 … 5.
+        static void InputRows(float* src, nint srcStep, float* dst, nint dstStep)
+        {
+            var d0 = Vector256.Load(src);
+            var d1 = Vector256.Load(src + srcStep);
+            var d2 = Vector256.Load(src + 2 * srcStep);
+            var d3 = Vector256.Load(src + 3 * srcStep);
+            var d4 = Vector256.Load(src + 4 * srcStep);
+            var d5 = Vector256.Load(src + 5 * srcStep);
+            var four = Vector256.Create(4f);
+            var two = Vector256.Create(2f);
+            var five = Vector256.Create(5f);
+            var d42 = d4 - d2;
+            var d31 = two * (d3 - d1);
+            Vector256.Store(four * d0 - five * d2 + d4, dst);
+            Vector256.Store(d3 + d4 - four * (d1 + d2), dst + dstStep);
+            Vector256.Store(d4 - d3 + four * (d1 - d2), dst + 2 * dstStep);
+            Vector256.Store(d42 + d31, dst + 3 * dstStep);
+            Vector256.Store(d42 - d31, dst + 4 * dstStep);
+            Vector256.Store(four * d1 - five * d3 + d5, dst + 5 * dstStep);
+        }
+    }
+
+    /// <summary>
+    /// y tiles [t0, t0 + count) = Aᵀ m A (+ bias), F(4×4, 3×3)'s output transform with Aᵀ = [[1, 1, 1, 1, 1, 0],
+    /// [0, 1, −1, 2, −2, 0], [0, 1, 1, 4, 4, 0], [0, 1, −1, 8, −8, 1]], from the products m[ξ][k][j]; outputs beyond
+    /// the edges are dropped.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TransformOutputLarge(float* m, int ld, float* bias, float* y, int k, int oh, int ow, int tilesH,
+        int tilesW, int t0, int count)
+    {
+        const int lanes = 8;
+        nint ohw = (nint)oh * ow, plane = (nint)k * ld;
+        float* t = stackalloc float[24 * lanes];
+        float* q = stackalloc float[16 * lanes];
+        for (int ki = 0; ki < k; ki++)
+        {
+            var bv = Vector256.Create(bias == null ? 0f : bias[ki]);
+            var tile = new TileCursor(t0, tilesH, tilesW);
+            float* mk = m + (nint)ki * ld;
+            for (int j0 = 0; j0 < count; j0 += lanes)
+            {
+                for (int col = 0; col < 6; col++)
+                {
+                    // Aᵀ m, column col, into t [4, 6].
+                    OutputRows(mk + j0 + col * plane, 6 * plane, t + col * lanes, 6 * lanes, Vector256<float>.Zero);
+                }
+                for (int row = 0; row < 4; row++)
+                {
+                    // (Aᵀ m) A, row row, plus the bias.
+                    OutputRows(t + 6 * row * lanes, lanes, q + 4 * row * lanes, lanes, bv);
+                }
+                int n = Math.Min(lanes, count - j0);
+                for (int l = 0; l < n; l++, tile.Next())
+                {
+                    int oy = 4 * tile.Y, ox = 4 * tile.X;
+                    float* o = y + ((nint)tile.Image * k + ki) * ohw + (nint)oy * ow + ox;
+                    int rows = Math.Min(4, oh - oy), cols = Math.Min(4, ow - ox);
+                    for (int r = 0; r < rows; r++, o += ow)
+                    {
+                        for (int cc = 0; cc < cols; cc++)
+                        {
+                            o[cc] = q[(4 * r + cc) * lanes + l];
+                        }
+                    }
+                }
+            }
+        }
+
+        // dst[i·dstStep] = (Aᵀ v)_i + add for v_i = src[i·srcStep], i = 0 … 5.
+        static void OutputRows(float* src, nint srcStep, float* dst, nint dstStep, Vector256<float> add)
+        {
+            var v0 = Vector256.Load(src);
+            var v1 = Vector256.Load(src + srcStep);
+            var v2 = Vector256.Load(src + 2 * srcStep);
+            var v3 = Vector256.Load(src + 3 * srcStep);
+            var v4 = Vector256.Load(src + 4 * srcStep);
+            var v5 = Vector256.Load(src + 5 * srcStep);
+            var sum12 = v1 + v2;
+            var diff12 = v1 - v2;
+            var sum34 = v3 + v4;
+            var diff34 = v3 - v4;
+            Vector256.Store(v0 + sum12 + sum34 + add, dst);
+            Vector256.Store(diff12 + Vector256.Create(2f) * diff34 + add, dst + dstStep);
+            Vector256.Store(sum12 + Vector256.Create(4f) * sum34 + add, dst + 2 * dstStep);
+            Vector256.Store(diff12 + Vector256.Create(8f) * diff34 + v5 + add, dst + 3 * dstStep);
         }
     }
 }
