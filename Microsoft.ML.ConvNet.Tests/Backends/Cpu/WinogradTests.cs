@@ -28,12 +28,12 @@ public sealed class WinogradTests
     [TestMethod]
     public void NoPaddingAndDoublePadding()
     {
-        Check(Geometry(2, 32, 9, 8, 34, 0, 0), 3);
+        Check(Geometry(3, 32, 9, 8, 34, 0, 0), 3);
         Check(Geometry(2, 36, 5, 6, 32, 2, 2), 4, withBias: false);
     }
 
     [TestMethod]
-    public void DifferentPaddingPerAxis() => Check(Geometry(3, 32, 6, 7, 32, 0, 2), 5);
+    public void DifferentPaddingPerAxis() => Check(Geometry(4, 32, 6, 7, 32, 0, 2), 5);
 
     [TestMethod]
     public void TinyMapsOfManyImagesSpanSeveralBlocks()
@@ -47,7 +47,14 @@ public sealed class WinogradTests
     public void SingleImage() => Check(Geometry(1, 32, 14, 14, 32, 1, 1), 8);
 
     [TestMethod]
-    public void OneByOneOutput() => Check(Geometry(4, 32, 3, 3, 32, 0, 0), 9);
+    public void OneByOneOutput() => Check(Geometry(32, 32, 3, 3, 32, 0, 0), 9);
+
+    [TestMethod]
+    public void FewTilesKeepTheGemmPath()
+    {
+        Assert.IsFalse(Winograd.Applies(Geometry(1, 512, 7, 7, 512, 1, 1)), "16 tiles of a 7×7 map at batch 1");
+        Assert.IsTrue(Winograd.Applies(Geometry(2, 512, 7, 7, 512, 1, 1)), "32 tiles at batch 2");
+    }
 
     [TestMethod]
     public void BothTileSizesMatchTheOracleAtEveryEdge()
@@ -55,13 +62,12 @@ public sealed class WinogradTests
         // Output sides 1 … 13 cover every remainder of 4×4 and 2×2 tiles; the last geometry is a ResNet stage's.
         (int N, int C, int H, int W, int K, int Pad)[] geometries =
         [
-            (2, 32, 3, 3, 32, 0), (3, 32, 6, 10, 40, 1), (2, 40, 7, 5, 32, 1), (1, 48, 13, 11, 32, 1), (2, 32, 12, 9, 33, 2), (2, 64, 14, 14, 64, 1),
+            (32, 32, 3, 3, 32, 0), (3, 32, 6, 10, 40, 1), (3, 40, 7, 5, 32, 1), (1, 48, 13, 11, 32, 1), (2, 32, 12, 9, 33, 2), (2, 64, 14, 14, 64, 1),
         ];
         int seed = 20;
-        foreach (bool large in new[] { true, false })
+        foreach (var tiles in new[] { WinogradTiles.Large, WinogradTiles.Small })
         {
-            bool was = Winograd.LargeTiles;
-            Winograd.LargeTiles = large;
+            Winograd.Tiles = tiles;
             try
             {
                 foreach (var (n, c, h, w, k, pad) in geometries)
@@ -71,7 +77,7 @@ public sealed class WinogradTests
             }
             finally
             {
-                Winograd.LargeTiles = was;
+                Winograd.Tiles = WinogradTiles.Measured;
             }
         }
     }
@@ -87,10 +93,9 @@ public sealed class WinogradTests
         var w = Tensor.RandomNormal(new Shape(g.K, g.C, 3, 3), rng);
         var expected = NaiveOps.Conv2dForward(x.ToArray(), w.ToArray(), null, g);
         double scale = Math.Sqrt(expected.Average(v => (double)v * v));
-        double Error(bool large)
+        double Error(WinogradTiles tiles)
         {
-            bool was = Winograd.LargeTiles;
-            Winograd.LargeTiles = large;
+            Winograd.Tiles = tiles;
             try
             {
                 var y = Tensor.Empty(new Shape(g.N, g.K, g.OH, g.OW));
@@ -99,10 +104,10 @@ public sealed class WinogradTests
             }
             finally
             {
-                Winograd.LargeTiles = was;
+                Winograd.Tiles = WinogradTiles.Measured;
             }
         }
-        double small = Error(false), large = Error(true);
+        double small = Error(WinogradTiles.Small), large = Error(WinogradTiles.Large);
         Console.WriteLine($"largest error ÷ RMS output: F(2×2, 3×3) {small:E2}, F(4×4, 3×3) {large:E2}");
         // Measured: 1.8e-6 and 2.7e-5; the larger transforms' coefficients (up to 8 and 5) cost about an order of magnitude.
         Assert.IsLessThan(1e-4, large, "F(4×4, 3×3) in single precision");

@@ -19,7 +19,7 @@ namespace Microsoft.ML.ConvNet.Backends.Cpu;
 /// Gᵀ[(A e Aᵀ) ⊙ (Bᵀ d B)]G with e the tile's 2×2 output gradient, so the sum over tiles and images is again 16
 /// GEMMs, M_ξ [K, C] = E_ξ [K, tiles] · V_ξᵀ [tiles, C], followed by one Gᵀ M G per filter.</item>
 /// </list>
-/// Forward and backward data use the larger F(4×4, 3×3) by default (<see cref="LargeTiles"/>): 4×4 output tiles from
+/// Forward and backward data use the larger F(4×4, 3×3) for wide layers with many tiles: 4×4 output tiles from
 /// 6×6 patches, 36 products per 16 outputs (2.25 multiplications an output against F(2×2, 3×3)'s 4 and the direct
 /// convolution's 9), with Bᵀ, G and Aᵀ built on the points 0, ±1, ±2 (Lavin &amp; Gray). Its rounding error is larger;
 /// the oracle tests bound it.
@@ -34,15 +34,9 @@ internal static unsafe class Winograd
     /// <summary>Positions of the transformed domain of F(4×4, 3×3) (6×6).</summary>
     private const int LargePositions = 36;
 
+    /// <summary>Which tiles forward and backward data use on this thread (tests and measurements force one or the other).</summary>
     [ThreadStatic]
-    private static bool _smallTilesOnly;
-
-    /// <summary>Whether forward and backward data use F(4×4, 3×3) on this thread (true, the default) or F(2×2, 3×3).</summary>
-    internal static bool LargeTiles
-    {
-        get => !_smallTilesOnly;
-        set => _smallTilesOnly = !value;
-    }
+    internal static WinogradTiles Tiles;
 
     /// <summary>
     /// Floats of a block's transformed inputs, products and gathering scratch in the forward and backward-data passes
@@ -64,21 +58,44 @@ internal static unsafe class Winograd
     internal const int MinChannels = 32;
 
     /// <summary>
-    /// True for the convolutions computed here: 3×3 filters, stride 1, no dilation, one group, padding 0 to 2, and at
-    /// least <see cref="MinChannels"/> input and output channels.
+    /// Fewest 2×2 tiles over the batch taken here: every call transforms all K·C filters, which few tiles do not repay.
+    /// Measured at batch 1 (forward, 2 threads): 512→512 at 7×7 (16 tiles) took 4.5 ms here against 2.2 ms with im2col;
+    /// 256→256 at 14×14 (49 tiles) 1.42 ms against 1.59 ms.
+    /// </summary>
+    internal const int MinTiles = 32;
+
+    /// <summary>
+    /// Fewest channels on either side, and fewest 4×4 tiles over the batch, for F(4×4, 3×3); below them F(2×2, 3×3) is
+    /// faster. Measured forward, 2 threads: batch 1, 64→64 at 56×56 (196 tiles) 1.33 ms against 1.09 ms; batch 4, 128→128
+    /// at 28×28 (196 tiles) 3.6 against 3.3 ms and 512→512 at 7×7 (16 tiles) 12.5 against 6.2 ms; batch 32, 512→512 at 7×7
+    /// (128 tiles) 21–22 ms against 35–36 ms.
+    /// </summary>
+    internal const int MinLargeChannels = 128, MinLargeTiles = 128;
+
+    /// <summary>
+    /// True for the convolutions computed here: 3×3 filters, stride 1, no dilation, one group, padding 0 to 2, at least
+    /// <see cref="MinChannels"/> input and output channels, and at least <see cref="MinTiles"/> tiles.
     /// </summary>
     public static bool Applies(in ConvGeometry g)
         => g.R == 3 && g.S == 3 && g.StrideH == 1 && g.StrideW == 1 && g.DilationH == 1 && g.DilationW == 1
             && g.Groups == 1 && g.PadH <= 2 && g.PadW <= 2 && g.C >= MinChannels && g.K >= MinChannels
-            && g.OH >= 1 && g.OW >= 1;
+            && g.OH >= 1 && g.OW >= 1 && (long)g.N * ((g.OH + 1) / 2) * ((g.OW + 1) / 2) >= MinTiles;
+
+    /// <summary>Whether a correlation producing n maps of oh×ow from c to k channels uses F(4×4, 3×3).</summary>
+    private static bool UsesLargeTiles(int n, int c, int k, int oh, int ow) => Tiles switch
+    {
+        WinogradTiles.Small => false,
+        WinogradTiles.Large => true,
+        _ => Math.Min(c, k) >= MinLargeChannels && (long)n * ((oh + 3) / 4) * ((ow + 3) / 4) >= MinLargeTiles,
+    };
 
     /// <summary>y = conv(x, w) + bias.</summary>
     public static void Forward(float* x, float* w, float* bias, float* y, in ConvGeometry g)
-        => Correlate(x, w, rotated: false, bias, y, g.N, g.C, g.H, g.W, g.K, g.OH, g.OW, g.PadH, g.PadW, LargeTiles);
+        => Correlate(x, w, rotated: false, bias, y, g.N, g.C, g.H, g.W, g.K, g.OH, g.OW, g.PadH, g.PadW, UsesLargeTiles(g.N, g.C, g.K, g.OH, g.OW));
 
     /// <summary>dx = the correlation of dy with the 180°-rotated, transposed filters, padded by 2 − pad.</summary>
     public static void BackwardData(float* dy, float* w, float* dx, in ConvGeometry g)
-        => Correlate(dy, w, rotated: true, null, dx, g.N, g.K, g.OH, g.OW, g.C, g.H, g.W, 2 - g.PadH, 2 - g.PadW, LargeTiles);
+        => Correlate(dy, w, rotated: true, null, dx, g.N, g.K, g.OH, g.OW, g.C, g.H, g.W, 2 - g.PadH, 2 - g.PadW, UsesLargeTiles(g.N, g.K, g.C, g.H, g.W));
 
     /// <summary>
     /// dw = Σ over images and tiles of the F(3×3, 2×2) products, block of tiles by block: the cores first share the
@@ -836,4 +853,17 @@ internal static unsafe class Winograd
             Vector256.Store(diff12 + Vector256.Create(8f) * diff34 + v5 + add, dst + 3 * dstStep);
         }
     }
+}
+
+/// <summary>The Winograd tiles of the forward and backward-data passes.</summary>
+internal enum WinogradTiles
+{
+    /// <summary>F(4×4, 3×3) where it was measured faster (<see cref="Winograd.MinLargeChannels"/>, <see cref="Winograd.MinLargeTiles"/>), else F(2×2, 3×3).</summary>
+    Measured,
+
+    /// <summary>Always F(2×2, 3×3).</summary>
+    Small,
+
+    /// <summary>Always F(4×4, 3×3).</summary>
+    Large,
 }
