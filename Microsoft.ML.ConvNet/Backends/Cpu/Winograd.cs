@@ -363,25 +363,9 @@ internal static unsafe class Winograd
         int padW, int t0, int count, float* scratch, float* dst, nint ldXi, int ld)
     {
         nint hw = (nint)h * w;
-        // Where each tile's patch starts: its offset in channel 0 of the batch, or −1 when it reaches into the padding
-        // (then its image, row and column are used).
-        var starts = ArrayPool<nint>.Shared.Rent(count);
-        var corners = ArrayPool<int>.Shared.Rent(3 * count);
-        var tile = new TileCursor(t0, tilesH, tilesW);
-        for (int j = 0; j < count; j++, tile.Next())
-        {
-            int iy = 2 * tile.Y - padH, ix = 2 * tile.X - padW;
-            bool inside = iy >= 0 && iy + 4 <= h && ix >= 0 && ix + 4 <= w;
-            starts[j] = inside ? (nint)tile.Image * c * hw + (nint)iy * w + ix : -1;
-            corners[3 * j] = tile.Image;
-            corners[3 * j + 1] = iy;
-            corners[3 * j + 2] = ix;
-        }
+        var (starts, corners) = PatchStarts(t0, count, tilesH, tilesW, 2, 4, padH, padW, c, h, w);
         int lanes = Vector256<float>.Count, padded = (count + lanes - 1) / lanes * lanes;
-        for (int r = 0; r < Positions; r++)
-        {
-            new Span<float>(scratch + (nint)r * ld + count, padded - count).Clear();
-        }
+        ClearPadding(scratch, Positions, ld, count, padded);
         for (int ci = c0; ci < c1; ci++)
         {
             float* channel = x + ci * hw;
@@ -398,17 +382,7 @@ internal static unsafe class Winograd
                     q[12 * ld] = p3[0]; q[13 * ld] = p3[1]; q[14 * ld] = p3[2]; q[15 * ld] = p3[3];
                     continue;
                 }
-                float* plane = channel + (nint)corners[3 * j] * c * hw;
-                int iy = corners[3 * j + 1], ix = corners[3 * j + 2];
-                for (int r = 0; r < 4; r++)
-                {
-                    int yy = iy + r;
-                    for (int s = 0; s < 4; s++)
-                    {
-                        int xx = ix + s;
-                        q[(4 * r + s) * ld] = (uint)yy < (uint)h && (uint)xx < (uint)w ? plane[(nint)yy * w + xx] : 0f;
-                    }
-                }
+                GatherEdgePatch(channel, corners, j, 4, c, h, w, q, ld);
             }
             float* o = dst + ci * (nint)ld;
             for (int j = 0; j < padded; j += lanes)
@@ -441,8 +415,62 @@ internal static unsafe class Winograd
                 }
             }
         }
+        ReturnPatchStarts(starts, corners);
+    }
+
+    /// <summary>
+    /// Where the size×size patch of each tile [t0, t0 + count) starts (tiles step apart): its offset in channel 0 of the
+    /// batch, or −1 when it reaches into the padding; then corners[3j … 3j + 2] give its image, row and column
+    /// (<see cref="GatherEdgePatch"/>). The caller returns both arrays with <see cref="ReturnPatchStarts"/>.
+    /// </summary>
+    private static (nint[] Starts, int[] Corners) PatchStarts(int t0, int count, int tilesH, int tilesW, int step, int size,
+        int padH, int padW, int c, int h, int w)
+    {
+        nint hw = (nint)h * w;
+        var starts = ArrayPool<nint>.Shared.Rent(count);
+        var corners = ArrayPool<int>.Shared.Rent(3 * count);
+        var tile = new TileCursor(t0, tilesH, tilesW);
+        for (int j = 0; j < count; j++, tile.Next())
+        {
+            int iy = step * tile.Y - padH, ix = step * tile.X - padW;
+            bool inside = iy >= 0 && iy + size <= h && ix >= 0 && ix + size <= w;
+            starts[j] = inside ? (nint)tile.Image * c * hw + (nint)iy * w + ix : -1;
+            corners[3 * j] = tile.Image;
+            corners[3 * j + 1] = iy;
+            corners[3 * j + 2] = ix;
+        }
+        return (starts, corners);
+    }
+
+    private static void ReturnPatchStarts(nint[] starts, int[] corners)
+    {
         ArrayPool<nint>.Shared.Return(starts);
         ArrayPool<int>.Shared.Return(corners);
+    }
+
+    /// <summary>Zeroes the scratch rows' columns [count, padded), which the vector transforms read.</summary>
+    private static void ClearPadding(float* scratch, int rows, int ld, int count, int padded)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            new Span<float>(scratch + (nint)r * ld + count, padded - count).Clear();
+        }
+    }
+
+    /// <summary>Gathers tile j's size×size patch of one channel where it reaches into the padding (zero there) into q[(size·r + s)·ld].</summary>
+    private static void GatherEdgePatch(float* channel, int[] corners, int j, int size, int c, int h, int w, float* q, int ld)
+    {
+        float* plane = channel + (nint)corners[3 * j] * c * h * w;
+        int iy = corners[3 * j + 1], ix = corners[3 * j + 2];
+        for (int r = 0; r < size; r++)
+        {
+            int yy = iy + r;
+            for (int s = 0; s < size; s++)
+            {
+                int xx = ix + s;
+                q[(size * r + s) * ld] = (uint)yy < (uint)h && (uint)xx < (uint)w ? plane[(nint)yy * w + xx] : 0f;
+            }
+        }
     }
 
     /// <summary>Walks the tiles of a batch in order: image, tile row, tile column.</summary>
@@ -549,10 +577,7 @@ internal static unsafe class Winograd
     {
         nint ohw = (nint)oh * ow;
         int lanes = Vector256<float>.Count, padded = (count + lanes - 1) / lanes * lanes;
-        for (int r = 0; r < 4; r++)
-        {
-            new Span<float>(scratch + (nint)r * ld + count, padded - count).Clear();
-        }
+        ClearPadding(scratch, 4, ld, count, padded);
         for (int ki = k0; ki < k1; ki++)
         {
             var tile = new TileCursor(t0, tilesH, tilesW);
@@ -701,23 +726,9 @@ internal static unsafe class Winograd
         int t0, int count, float* scratch, float* dst, nint ldXi, int ld)
     {
         nint hw = (nint)h * w;
-        var starts = ArrayPool<nint>.Shared.Rent(count);
-        var corners = ArrayPool<int>.Shared.Rent(3 * count);
-        var tile = new TileCursor(t0, tilesH, tilesW);
-        for (int j = 0; j < count; j++, tile.Next())
-        {
-            int iy = 4 * tile.Y - padH, ix = 4 * tile.X - padW;
-            bool inside = iy >= 0 && iy + 6 <= h && ix >= 0 && ix + 6 <= w;
-            starts[j] = inside ? (nint)tile.Image * c * hw + (nint)iy * w + ix : -1;
-            corners[3 * j] = tile.Image;
-            corners[3 * j + 1] = iy;
-            corners[3 * j + 2] = ix;
-        }
+        var (starts, corners) = PatchStarts(t0, count, tilesH, tilesW, 4, 6, padH, padW, c, h, w);
         int lanes = Vector256<float>.Count, padded = (count + lanes - 1) / lanes * lanes;
-        for (int r = 0; r < LargePositions; r++)
-        {
-            new Span<float>(scratch + (nint)r * ld + count, padded - count).Clear();
-        }
+        ClearPadding(scratch, LargePositions, ld, count, padded);
         for (int ci = 0; ci < c; ci++)
         {
             float* channel = x + ci * hw;
@@ -733,17 +744,7 @@ internal static unsafe class Winograd
                     }
                     continue;
                 }
-                float* plane = channel + (nint)corners[3 * j] * c * hw;
-                int iy = corners[3 * j + 1], ix = corners[3 * j + 2];
-                for (int r = 0; r < 6; r++)
-                {
-                    int yy = iy + r;
-                    for (int s = 0; s < 6; s++)
-                    {
-                        int xx = ix + s;
-                        q[(6 * r + s) * ld] = (uint)yy < (uint)h && (uint)xx < (uint)w ? plane[(nint)yy * w + xx] : 0f;
-                    }
-                }
+                GatherEdgePatch(channel, corners, j, 6, c, h, w, q, ld);
             }
             float* o = dst + ci * (nint)ld;
             for (int j = 0; j < padded; j += lanes)
@@ -761,8 +762,7 @@ internal static unsafe class Winograd
                 }
             }
         }
-        ArrayPool<nint>.Shared.Return(starts);
-        ArrayPool<int>.Shared.Return(corners);
+        ReturnPatchStarts(starts, corners);
 
         // dst[i·dstStep] = (Bᵀ v)_i for v_i = src[i·srcStep], i = 0 … 5.
         static void InputRows(float* src, nint srcStep, float* dst, nint dstStep)
