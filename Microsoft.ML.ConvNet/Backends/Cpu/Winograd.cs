@@ -423,6 +423,7 @@ internal static unsafe class Winograd
     /// batch, or −1 when it reaches into the padding; then corners[3j … 3j + 2] give its image, row and column
     /// (<see cref="GatherEdgePatch"/>). The caller returns both arrays with <see cref="ReturnPatchStarts"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static (nint[] Starts, int[] Corners) PatchStarts(int t0, int count, int tilesH, int tilesW, int step, int size,
         int padH, int padW, int c, int h, int w)
     {
@@ -458,6 +459,7 @@ internal static unsafe class Winograd
     }
 
     /// <summary>Gathers tile j's size×size patch of one channel where it reaches into the padding (zero there) into q[(size·r + s)·ld].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void GatherEdgePatch(float* channel, int[] corners, int j, int size, int c, int h, int w, float* q, int ld)
     {
         float* plane = channel + (nint)corners[3 * j] * c * h * w;
