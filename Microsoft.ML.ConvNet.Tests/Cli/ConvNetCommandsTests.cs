@@ -456,6 +456,7 @@ public sealed class ConvNetCommandsTests
     [DataRow("train --dataset fashion-mnist --arch lenet5 --device tpu --output m.zip", "tpu")]
     [DataRow("train --dataset fashion-mnist --arch lenet5 --epochs 0 --output m.zip", "--epochs")]
     [DataRow("train --dataset fashion-mnist --arch lenet5 --learning-rate -1 --output m.zip", "--learning-rate")]
+    [DataRow("train --dataset fashion-mnist --arch lenet5 --label-smoothing 1 --output m.zip", "--label-smoothing")]
     [DataRow("train --dataset fashion-mnist --arch lenet5 --test-fraction 0.3 --output m.zip", "--test-fraction")]
     [DataRow("train --dataset fashion-mnist --arch lenet5 --epochs two --output m.zip", "two")]
     [DataRow("train --dataset fashion-mnist --arch lenet5 --augment flip,rotat:10 --output m.zip", "'rotat:10'")]
