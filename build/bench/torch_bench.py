@@ -343,13 +343,16 @@ def run_memory_224(a):
     baseline = proc_status_mib("VmHWM")
     model = zoo("resnet50")
     model.train()
-    step = sgd_step(model, TRAIN_BATCH_224, 1000)
-    steps = a.steps or 2
+    peak_memory(name, baseline, sgd_step(model, TRAIN_BATCH_224, 1000), a.steps or 2, TRAIN_BATCH_224)
+
+
+def peak_memory(name, baseline, step, steps, batch):
+    """Runs a training step `steps` times and reports the peak resident set and its growth over `baseline`."""
     for _ in range(steps):
         step()
     peak = proc_status_mib("VmHWM")
-    report(name, "MiB", peak, False, steps=steps, batch=TRAIN_BATCH_224, baselineMiB=round(baseline, 1))
-    report(name + "-growth", "MiB", peak - baseline, False, steps=steps, batch=TRAIN_BATCH_224)
+    report(name, "MiB", peak, False, steps=steps, batch=batch, baselineMiB=round(baseline, 1))
+    report(name + "-growth", "MiB", peak - baseline, False, steps=steps, batch=batch)
 
 
 def proc_status_mib(field):
@@ -365,13 +368,7 @@ def run_memory(a):
         return
     baseline = proc_status_mib("VmHWM")
     torch.manual_seed(0)
-    step = train_step(resnet18(), TRAIN_BATCH)
-    steps = a.steps or 5
-    for _ in range(steps):
-        step()
-    peak = proc_status_mib("VmHWM")
-    report(name, "MiB", peak, False, steps=steps, batch=TRAIN_BATCH, baselineMiB=round(baseline, 1))
-    report(name + "-growth", "MiB", peak - baseline, False, steps=steps, batch=TRAIN_BATCH)
+    peak_memory(name, baseline, train_step(resnet18(), TRAIN_BATCH), a.steps or 5, TRAIN_BATCH)
 
 
 # ---- accuracy --------------------------------------------------------------------------------------------------

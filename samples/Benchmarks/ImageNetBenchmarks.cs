@@ -40,7 +40,7 @@ internal static class ImageNetBenchmarks
             var (step, owner) = TrainStep(model, TrainBatch);
             using (owner)
             {
-                Throughput(workload, model, TrainBatch, o.StepsOr(steps), o.WarmupOr(warmup), o.WarmupSeconds, step);
+                Report.Throughput(workload, model, TrainBatch, o.StepsOr(steps), o.WarmupOr(warmup), o.WarmupSeconds, step);
             }
         }
         foreach (string name in Inferred)
@@ -65,27 +65,6 @@ internal static class ImageNetBenchmarks
 
     private static Tensor Images(int batch, int seed) => Tensor.RandomNormal(new Shape(batch, 3, Size, Size), new Random(seed)).Unscope();
 
-    private static void Throughput(string workload, Module model, int batch, int steps, int warmup, double warmupSeconds, Action step,
-        Dictionary<string, object?>? extra = null, string? side = null)
-    {
-        double[] seconds = Report.StepSeconds(step, warmup, steps, warmupSeconds);
-        double[] sorted = [.. seconds.Order()];
-        var detail = new Dictionary<string, object?>
-        {
-            ["batch"] = batch,
-            ["steps"] = steps,
-            ["warmup"] = warmup,
-            ["warmupSeconds"] = warmupSeconds,
-            ["medianImagesPerSecond"] = Math.Round(batch / sorted[sorted.Length / 2], 1),
-            ["parameters"] = model.ParameterCount(),
-        };
-        foreach (var (key, value) in extra ?? [])
-        {
-            detail[key] = value;
-        }
-        Report.Result(workload, "images/s", steps * batch / seconds.Sum(), higherIsBetter: true, detail, side);
-    }
-
     /// <summary>One SGD step (learning rate 0.01, momentum 0.9) on a fixed random batch with cross-entropy.</summary>
     private static (Action, IDisposable) TrainStep(Module model, int batch)
     {
@@ -94,13 +73,7 @@ internal static class ImageNetBenchmarks
         int[] labels = Enumerable.Range(0, batch).Select(_ => rng.Next(1000)).ToArray();
         var optimizer = new Sgd(model.Parameters(), 0.01f, momentum: 0.9f);
         model.Train();
-        return (() =>
-        {
-            using var scope = new TensorScope();
-            optimizer.ZeroGrad();
-            Loss.CrossEntropy(model.Forward(x), labels).BackwardReleasingIntermediates();
-            optimizer.Step();
-        }, new Owner(x, optimizer));
+        return (() => Report.TrainingStep(model, x, labels, optimizer), new Owner(x, optimizer));
     }
 
     /// <summary>
@@ -118,7 +91,7 @@ internal static class ImageNetBenchmarks
         {
             ours = model.Forward(x).ToArray();
         }
-        Throughput(workload, model, batch, steps, warmup, o.WarmupSeconds, () =>
+        Report.Throughput(workload, model, batch, steps, warmup, o.WarmupSeconds, () =>
         {
             using var noGrad = new NoGradScope();
             using var scope = new TensorScope();
@@ -152,7 +125,7 @@ internal static class ImageNetBenchmarks
         {
             Console.Error.WriteLine($"warning: {workload}: ONNX Runtime's output differs from ours by up to {difference} (outputs up to {scale})");
         }
-        Throughput(workload, model, batch, steps, warmup, o.WarmupSeconds, () =>
+        Report.Throughput(workload, model, batch, steps, warmup, o.WarmupSeconds, () =>
         {
             using var outputs = session.Run(run, inputNames, [input], outputNames);
         }, new() { ["maxAbsDifferenceFromOurs"] = difference, ["largestOutput"] = scale, ["onnxRuntime"] = OrtEnv.Instance().GetVersionString() },
@@ -188,13 +161,7 @@ internal static class ImageNetBenchmarks
         int[] labels = Enumerable.Range(0, TrainBatch).Select(_ => rng.Next(10)).ToArray();
         using var optimizer = new Sgd(model.TrainableParameters(), 0.01f, momentum: 0.9f);
         double[] Seconds(Action step) => Report.StepSeconds(step, warmup, steps, o.WarmupSeconds);
-        void Train()
-        {
-            using var scope = new TensorScope();
-            optimizer.ZeroGrad();
-            Loss.CrossEntropy(model.Forward(x), labels).BackwardReleasingIntermediates();
-            optimizer.Step();
-        }
+        void Train() => Report.TrainingStep(model, x, labels, optimizer);
         void Infer()
         {
             using var noGrad = new NoGradScope();

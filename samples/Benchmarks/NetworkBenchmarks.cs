@@ -49,29 +49,21 @@ internal static class NetworkBenchmarks
             using var model = Create(name);
             if (train)
             {
-                Throughput($"train/{name}", model, TrainBatch, o.StepsOr(trainSteps), o.WarmupOr(trainWarmup), o.WarmupSeconds, TrainStep(model, TrainBatch));
+                var (trainStep, trainOwner) = TrainStep(model, TrainBatch);
+                using (trainOwner)
+                {
+                    Report.Throughput($"train/{name}", model, TrainBatch, o.StepsOr(trainSteps), o.WarmupOr(trainWarmup), o.WarmupSeconds, trainStep);
+                }
             }
             if (infer)
             {
-                Throughput($"infer/{name}", model, InferBatch, o.StepsOr(inferSteps), o.WarmupOr(inferWarmup), o.WarmupSeconds, InferStep(model, InferBatch));
+                var (inferStep, inferOwner) = InferStep(model, InferBatch);
+                using (inferOwner)
+                {
+                    Report.Throughput($"infer/{name}", model, InferBatch, o.StepsOr(inferSteps), o.WarmupOr(inferWarmup), o.WarmupSeconds, inferStep);
+                }
             }
         }
-    }
-
-    private static void Throughput(string workload, Module model, int batch, int steps, int warmup, double warmupSeconds, (Action Step, IDisposable Owner) step)
-    {
-        using var owner = step.Owner;
-        double[] seconds = Report.StepSeconds(step.Step, warmup, steps, warmupSeconds);
-        double[] sorted = [.. seconds.Order()];
-        Report.Result(workload, "images/s", steps * batch / seconds.Sum(), higherIsBetter: true, new()
-        {
-            ["batch"] = batch,
-            ["steps"] = steps,
-            ["warmup"] = warmup,
-            ["warmupSeconds"] = warmupSeconds,
-            ["medianImagesPerSecond"] = Math.Round(batch / sorted[sorted.Length / 2], 1),
-            ["parameters"] = model.ParameterCount(),
-        });
     }
 
     /// <summary>One Adam step on a fixed random batch; the owner disposes the batch and the optimizer.</summary>
@@ -82,13 +74,7 @@ internal static class NetworkBenchmarks
         int[] labels = Enumerable.Range(0, batch).Select(_ => rng.Next(10)).ToArray();
         var optimizer = new Adam(model.Parameters(), 1e-3f);
         model.Train();
-        return (() =>
-        {
-            using var scope = new TensorScope();
-            optimizer.ZeroGrad();
-            Loss.CrossEntropy(model.Forward(x), labels).BackwardReleasingIntermediates();
-            optimizer.Step();
-        }, new Owner(x, optimizer));
+        return (() => Report.TrainingStep(model, x, labels, optimizer), new Owner(x, optimizer));
     }
 
     /// <summary>One forward pass in eval mode without gradients on a fixed random batch.</summary>

@@ -128,6 +128,43 @@ internal static class Report
         Result(name + "-growth", "MiB", peak - baselineMiB, higherIsBetter: false, new() { ["steps"] = steps, ["batch"] = batch });
     }
 
+    /// <summary>
+    /// Times <paramref name="step"/> (warm-up excluded) and reports images per second over all timed steps as
+    /// <paramref name="workload"/>, with the median step's rate, the settings and the model's parameter count in the detail.
+    /// </summary>
+    public static void Throughput(string workload, Layers.Module model, int batch, int steps, int warmup, double warmupSeconds, Action step,
+        Dictionary<string, object?>? extra = null, string? side = null)
+    {
+        double[] seconds = StepSeconds(step, warmup, steps, warmupSeconds);
+        double[] sorted = [.. seconds.Order()];
+        var detail = new Dictionary<string, object?>
+        {
+            ["batch"] = batch,
+            ["steps"] = steps,
+            ["warmup"] = warmup,
+            ["warmupSeconds"] = warmupSeconds,
+            ["medianImagesPerSecond"] = Math.Round(batch / sorted[sorted.Length / 2], 1),
+            ["parameters"] = model.ParameterCount(),
+        };
+        foreach (var (key, value) in extra ?? [])
+        {
+            detail[key] = value;
+        }
+        Result(workload, "images/s", steps * batch / seconds.Sum(), higherIsBetter: true, detail, side);
+    }
+
+    /// <summary>
+    /// One training step as <c>Trainer.Fit</c> takes it: cross-entropy of the model on a fixed batch, backward freeing the
+    /// intermediates, an optimizer step.
+    /// </summary>
+    public static void TrainingStep(Layers.Module model, Tensors.Tensor x, int[] labels, Optimizers.Optimizer optimizer)
+    {
+        using var scope = new Tensors.TensorScope();
+        optimizer.ZeroGrad();
+        Losses.Loss.CrossEntropy(model.Forward(x), labels).BackwardReleasingIntermediates();
+        optimizer.Step();
+    }
+
     /// <summary>A field of /proc/self/status in MiB (VmHWM: peak resident set; VmRSS: current).</summary>
     public static double ProcStatusMiB(string field)
     {
