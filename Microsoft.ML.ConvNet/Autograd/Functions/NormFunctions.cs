@@ -33,16 +33,26 @@ internal sealed class BatchNormFunction : Function
         return Record(new BatchNormFunction { _mean = mean, _invStd = invStd }, y, x, gamma, beta);
     }
 
-    public override Tensor?[] Backward(Tensor dy)
+    public override Tensor?[] Backward(Tensor dy) => Gradients(this, dy, _mean!, _invStd!);
+
+    /// <summary>
+    /// dx, dγ, dβ of a training-mode batch norm fn (inputs x, γ, β, …) for dy, from the batch mean and 1/σ, which it then
+    /// disposes; slots beyond β stay null for the caller.
+    /// </summary>
+    internal static Tensor?[] Gradients(Function fn, Tensor dy, Tensor mean, Tensor invStd)
     {
-        Tensor x = Inputs[0], gamma = Inputs[1];
+        Tensor x = fn.Inputs[0], gamma = fn.Inputs[1];
         var dx = x.EmptyLike();
         var dgamma = gamma.EmptyLike();
         var dbeta = gamma.EmptyLike();
-        x.Backend.BatchNormBackward(x, dy, gamma, _mean!, _invStd!, dx, dgamma, dbeta);
-        _mean!.Dispose();
-        _invStd!.Dispose();
-        return [NormGradients.KeepIf(NeedsGrad(0), dx), NormGradients.KeepIf(NeedsGrad(1), dgamma), NormGradients.KeepIf(NeedsGrad(2), dbeta)];
+        x.Backend.BatchNormBackward(x, dy, gamma, mean, invStd, dx, dgamma, dbeta);
+        mean.Dispose();
+        invStd.Dispose();
+        var grads = new Tensor?[fn.Inputs.Length];
+        grads[0] = NormGradients.KeepIf(fn.Inputs[0].RequiresGrad, dx);
+        grads[1] = NormGradients.KeepIf(fn.Inputs[1].RequiresGrad, dgamma);
+        grads[2] = NormGradients.KeepIf(fn.Inputs[2].RequiresGrad, dbeta);
+        return grads;
     }
 }
 
@@ -296,20 +306,10 @@ internal sealed class BatchNormActivationFunction(UnaryOp activation) : Function
 
     public override Tensor?[] Backward(Tensor dy)
     {
-        Tensor x = Inputs[0], gamma = Inputs[1];
         var dz = dy.EmptyLike();
         // ReLU's and ReLU6's derivatives read only the sign and range of their argument, which y shares with it.
         dz.Backend.UnaryBackward(activation, _y!, _y!, dy, dz, 0f);
-        var dx = x.EmptyLike();
-        var dgamma = gamma.EmptyLike();
-        var dbeta = gamma.EmptyLike();
-        x.Backend.BatchNormBackward(x, dz, gamma, _mean!, _invStd!, dx, dgamma, dbeta);
-        _mean!.Dispose();
-        _invStd!.Dispose();
-        var grads = new Tensor?[Inputs.Length];
-        grads[0] = NormGradients.KeepIf(NeedsGrad(0), dx);
-        grads[1] = NormGradients.KeepIf(NeedsGrad(1), dgamma);
-        grads[2] = NormGradients.KeepIf(NeedsGrad(2), dbeta);
+        var grads = BatchNormFunction.Gradients(this, dz, _mean!, _invStd!);
         if (Inputs.Length == 4 && NeedsGrad(3))
         {
             grads[3] = dz;
