@@ -88,8 +88,12 @@ public interface IBackend
     void Gemm(bool transA, bool transB, int m, int n, int k, float alpha,
         Tensor a, int aOffset, int lda, Tensor b, int bOffset, int ldb, float beta, Tensor c, int cOffset, int ldc);
 
-    /// <summary>y [N, K, OH, OW] = conv(x [N, C, H, W], w [K, C/groups, R, S]) + bias [K].</summary>
-    void Conv2dForward(Tensor x, Tensor w, Tensor? bias, Tensor y, in ConvGeometry g);
+    /// <summary>
+    /// y [N, K, OH, OW] = activation(conv(x [N, C, H, W], w [K, C/groups, R, S]) + bias [K] + residual [N, K, OH, OW]);
+    /// the bias, the residual and the activation are optional. The CPU backend adds them, and applies ReLU, ReLU6 and
+    /// SiLU, as it writes each output, instead of in separate passes over y.
+    /// </summary>
+    void Conv2dForward(Tensor x, Tensor w, Tensor? bias, Tensor y, in ConvGeometry g, Tensor? residual = null, UnaryOp? activation = null);
 
     /// <summary>dx [N, C, H, W] = gradient of the convolution with respect to its input (written).</summary>
     void Conv2dBackwardData(Tensor dy, Tensor w, Tensor dx, in ConvGeometry g);

@@ -58,23 +58,28 @@ internal static class ConvBatchNormFolding
     public static Tensor Forward(Conv2d conv, BatchNormBase bn, Tensor input, FusedActivation activation, Tensor? residual = null, Module? owner = null)
     {
         var (weight, bias) = bn.FoldedFor(conv);
-        var y = Functional.Conv2d(input, weight, bias, conv.Stride.ToTuple(), conv.Padding.ToTuple(), conv.Dilation.ToTuple(), conv.Groups);
-        if (residual != null)
+        Autograd.Functions.ConvChecks.SameDevice("Conv2d", input, weight, bias);
+        if (residual != null && residual.Device != input.Device)
         {
-            if (residual.Shape != y.Shape)
-            {
-                throw new ShapeMismatchException(
-                    $"{owner?.ToString() ?? bn.ToString()}: the residual branch gives {y.Shape} but the shortcut gives {residual.Shape}; " +
-                    "a block that changes the stride or the channels needs a downsample projection.");
-            }
-            y.Backend.Binary(BinaryOp.Add, y, residual, y);
+            throw new ArgumentException($"{owner?.ToString() ?? bn.ToString()}: the input is on {input.Device} but the shortcut on {residual.Device}.");
         }
-        switch (activation)
+        var g = ConvGeometry.Create(input.Shape, weight.Shape, conv.Stride.H, conv.Stride.W, conv.Padding.H, conv.Padding.W,
+            conv.Dilation.H, conv.Dilation.W, conv.Groups);
+        var y = input.EmptyLike(new Shape(g.N, g.K, g.OH, g.OW));
+        if (residual != null && residual.Shape != y.Shape)
         {
-            case FusedActivation.Relu: y.Backend.Unary(UnaryOp.Relu, y, y, 0f); break;
-            case FusedActivation.Relu6: y.Backend.Unary(UnaryOp.Relu6, y, y, 0f); break;
-            case FusedActivation.Silu: y.Backend.Unary(UnaryOp.Silu, y, y, 0f); break;
+            throw new ShapeMismatchException(
+                $"{owner?.ToString() ?? bn.ToString()}: the residual branch gives {y.Shape} but the shortcut gives {residual.Shape}; " +
+                "a block that changes the stride or the channels needs a downsample projection.");
         }
+        // One backend call: the backend adds the bias and the residual and applies the activation as it writes y.
+        y.Backend.Conv2dForward(input, weight, bias, y, g, residual, activation switch
+        {
+            FusedActivation.Relu => UnaryOp.Relu,
+            FusedActivation.Relu6 => UnaryOp.Relu6,
+            FusedActivation.Silu => UnaryOp.Silu,
+            _ => null,
+        });
         return y;
     }
 

@@ -105,7 +105,9 @@ internal static class Program
 
                 Epochs = o.Epochs,
                 BatchSize = o.BatchSize,
+                Optimizer = o.Optimizer,
                 LearningRate = o.LearningRate,
+                WeightDecay = o.WeightDecay,
                 LearningRateSchedule = optimizer => Architectures.Schedule(o, optimizer, stepsPerEpoch),
                 LabelSmoothing = o.LabelSmoothing,
                 Augmentation = augmentation.Augmentation,
@@ -119,7 +121,7 @@ internal static class Program
             }))
             .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedName", "PredictedLabel"));
         Console.WriteLine(string.Create(inv,
-            $"Pipeline: MapValueToKey → ConvNet({o.Arch}{(o.Arch == "smallcnn" ? $" width {o.Width}, dropout {o.Dropout:G2}" : "")}, Adam lr {o.LearningRate:G4}, {Architectures.ScheduleDescription(o)}, batch {o.BatchSize}, {o.Epochs} epochs, label smoothing {o.LabelSmoothing:G2}, augmentation {augmentation}, seed {o.Seed}) → MapKeyToValue"));
+            $"Pipeline: MapValueToKey → ConvNet({o.Arch}{(o.Arch == "smallcnn" ? $" width {o.Width}, dropout {o.Dropout:G2}" : "")}, {o.Optimizer} lr {o.LearningRate:G4}{(o.WeightDecay > 0 ? $" weight decay {o.WeightDecay:G3}" : "")}, {Architectures.ScheduleDescription(o)}, batch {o.BatchSize}, {o.Epochs} epochs, label smoothing {o.LabelSmoothing:G2}, augmentation {augmentation}, seed {o.Seed}) → MapKeyToValue"));
 
         var model = pipeline.Fit(train);
         var convnet = model.OfType<ConvNetTransformer>().Single();

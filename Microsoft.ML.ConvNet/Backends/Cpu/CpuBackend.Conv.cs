@@ -30,97 +30,112 @@ public sealed partial class CpuBackend
     }
 
     /// <inheritdoc/>
-    public unsafe void Conv2dForward(Tensor x, Tensor w, Tensor? bias, Tensor y, in ConvGeometry g)
+    public unsafe void Conv2dForward(Tensor x, Tensor w, Tensor? bias, Tensor y, in ConvGeometry g, Tensor? residual = null, UnaryOp? activation = null)
     {
         CheckConv("Conv2dForward", x, w, y, g);
         if (bias != null && bias.Size != g.K)
         {
             throw new ShapeMismatchException("Conv2dForward", w.Shape, bias.Shape, $"the bias must have {g.K} elements");
         }
+        if (residual != null && residual.Shape != y.Shape)
+        {
+            throw new ShapeMismatchException("Conv2dForward", y.Shape, residual.Shape, "the residual must have the output's shape");
+        }
+        var fused = ConvEpilogue.ActivationOf(activation);
+        fixed (float* pb = bias == null ? default : bias.Span)
+        fixed (float* pr = residual == null ? default : residual.Span)
+        {
+            Conv2dForward(x, w, y, g, new ConvEpilogue(pb, pr, fused ?? EpilogueActivation.None));
+        }
+        if (fused == null)
+        {
+            Unary(activation!.Value, y, y, 0f);
+        }
+    }
+
+    /// <summary>y = epilogue(conv(x, w)), the epilogue applied as each path writes its outputs.</summary>
+    private unsafe void Conv2dForward(Tensor x, Tensor w, Tensor y, in ConvGeometry g, ConvEpilogue epilogue)
+    {
         var geo = g;
         int groups = g.Groups, cg = g.CPerGroup, kg = g.KPerGroup, hw = g.H * g.W, ohw = g.OH * g.OW;
         int depth = cg * g.R * g.S;
         fixed (float* px = x.Span)
         fixed (float* pw = w.Span)
         fixed (float* py = y.Span)
-        fixed (float* pb = bias == null ? default : bias.Span)
         {
-            nint xp = (nint)px, wp = (nint)pw, yp = (nint)py, bp = (nint)pb;
+            nint xp = (nint)px, wp = (nint)pw, yp = (nint)py;
             var algorithm = ConvAlgorithms.Choose(g, ConvDirection.Forward);
             if (algorithm == ConvAlgorithm.Depthwise)
             {
+                var ep = epilogue;
                 ForChunks(g.N * g.C, (from, to) =>
                 {
                     for (int t = from; t < to; t++)
                     {
                         int ch = t % geo.C;
-                        DepthwiseConv.ForwardPlane((float*)xp + (nint)t * hw, (float*)wp + ch * geo.R * geo.S,
-                            bp == 0 ? 0f : ((float*)bp)[ch], (float*)yp + (nint)t * ohw, geo);
+                        DepthwiseConv.ForwardPlane((float*)xp + (nint)t * hw, (float*)wp + ch * geo.R * geo.S, ep, ch,
+                            (float*)yp + (nint)t * ohw, (nint)t * ohw, geo);
                     }
                 });
                 return;
             }
             if (algorithm == ConvAlgorithm.FullWindow)
             {
-                // y [N, K] = x [N, C·R·S] · Wᵀ (+ bias): one GEMM over the whole batch.
-                float beta = 0f;
-                if (bp != 0)
+                // y [N, K] = x [N, C·R·S] · Wᵀ: one GEMM over the whole batch, then the epilogue per image (the bias
+                // runs along C's rows here, not down its columns as the GEMM's epilogue would add it).
+                var fa = new DenseA((float*)xp, depth, trans: false);
+                var fb = new DenseB((float*)wp, depth, trans: true);
+                Sgemm.Run(ref fa, ref fb, g.N, g.K, depth, 1f, 0f, (float*)yp, g.K);
+                if (!epilogue.IsEmpty)
                 {
                     for (int n = 0; n < g.N; n++)
                     {
-                        new ReadOnlySpan<float>((float*)bp, g.K).CopyTo(new Span<float>((float*)yp + (nint)n * g.K, g.K));
+                        for (int k = 0; k < g.K; k++)
+                        {
+                            nint at = (nint)n * g.K + k;
+                            ((float*)yp)[at] = epilogue.Scalar(((float*)yp)[at], k, at);
+                        }
                     }
-                    beta = 1f;
                 }
-                var fa = new DenseA((float*)xp, depth, trans: false);
-                var fb = new DenseB((float*)wp, depth, trans: true);
-                Sgemm.Run(ref fa, ref fb, g.N, g.K, depth, 1f, beta, (float*)yp, g.K);
                 return;
             }
             if (algorithm == ConvAlgorithm.Winograd)
             {
-                Winograd.Forward((float*)xp, (float*)wp, (float*)bp, (float*)yp, geo);
+                Winograd.Forward((float*)xp, (float*)wp, epilogue, (float*)yp, geo);
                 return;
             }
             if (algorithm == ConvAlgorithm.Direct)
             {
-                DirectConv.Forward((float*)xp, (float*)wp, (float*)bp, (float*)yp, geo);
+                DirectConv.Forward((float*)xp, (float*)wp, epilogue, (float*)yp, geo);
                 return;
             }
             bool pointwise = algorithm == ConvAlgorithm.Pointwise;
             if (!pointwise && ImagesPerGemm(g, Math.Clamp(ForwardBlockFloats / kg, 256, NcTarget)) is int per and > 1)
             {
-                ForwardImageBlocks((float*)xp, (float*)wp, (float*)bp, (float*)yp, geo, per);
+                ForwardImageBlocks((float*)xp, (float*)wp, epilogue, (float*)yp, geo, per);
                 return;
             }
             int tasks = g.N * groups;
             bool innerParallel = tasks < CpuParallel.Threads;
+            var gemmEpilogue = epilogue;
             ForChunks(tasks, (from, to) =>
             {
                 for (int t = from; t < to; t++)
                 {
                     int n = t / groups, gi = t % groups;
-                    float* yImg = (float*)yp + ((nint)n * geo.K + gi * kg) * ohw;
+                    nint yAt = ((nint)n * geo.K + gi * kg) * ohw;
                     float* xImg = (float*)xp + ((nint)n * geo.C + gi * cg) * hw;
-                    float beta = 0f;
-                    if (bp != 0)
-                    {
-                        for (int k = 0; k < kg; k++)
-                        {
-                            new Span<float>(yImg + (nint)k * ohw, ohw).Fill(((float*)bp)[gi * kg + k]);
-                        }
-                        beta = 1f;
-                    }
                     var a = new DenseA((float*)wp + (nint)gi * kg * depth, depth, trans: false);
+                    var ep = gemmEpilogue.At(gi * kg, yAt);
                     if (pointwise)
                     {
                         var b = new DenseB(xImg, hw, trans: false);
-                        Sgemm.Run(ref a, ref b, kg, ohw, depth, 1f, beta, yImg, ohw, innerParallel);
+                        Sgemm.Run(ref a, ref b, kg, ohw, depth, (float*)yp + yAt, ohw, ep, innerParallel);
                     }
                     else
                     {
                         var b = new Im2ColPackB(new Im2ColView(xImg, geo));
-                        Sgemm.Run(ref a, ref b, kg, ohw, depth, 1f, beta, yImg, ohw, innerParallel);
+                        Sgemm.Run(ref a, ref b, kg, ohw, depth, (float*)yp + yAt, ohw, ep, innerParallel);
                     }
                 }
             });
@@ -403,10 +418,10 @@ public sealed partial class CpuBackend
     /// Forward over blocks of <paramref name="per"/> images: Y_block [kg, per·ohw] = W_g · [col_n]_n in one GEMM into
     /// a buffer, then scattered (plus bias) to the images' output planes.
     /// </summary>
-    private static unsafe void ForwardImageBlocks(float* x, float* w, float* bias, float* y, ConvGeometry g, int per)
+    private static unsafe void ForwardImageBlocks(float* x, float* w, ConvEpilogue epilogue, float* y, ConvGeometry g, int per)
     {
         int cg = g.CPerGroup, kg = g.KPerGroup, hw = g.H * g.W, ohw = g.OH * g.OW, depth = cg * g.R * g.S;
-        nint xp = (nint)x, wp = (nint)w, bp = (nint)bias, yp = (nint)y;
+        nint xp = (nint)x, wp = (nint)w, yp = (nint)y;
         ForImageBlocks(g, per, kg * per * ohw, (tp, n0, count, gi, innerParallel) =>
         {
             int cols = count * ohw;
@@ -416,19 +431,11 @@ public sealed partial class CpuBackend
             Sgemm.Run(ref a, ref b, kg, cols, depth, 1f, 0f, tp, cols, innerParallel);
             for (int i = 0; i < count; i++)
             {
-                float* yImg = (float*)yp + ((nint)(n0 + i) * g.K + gi * kg) * ohw;
+                nint yImg = ((nint)(n0 + i) * g.K + gi * kg) * ohw;
                 for (int k = 0; k < kg; k++)
                 {
-                    var src = new ReadOnlySpan<float>(tp + (nint)k * cols + i * ohw, ohw);
-                    var dst = new Span<float>(yImg + (nint)k * ohw, ohw);
-                    if (bp != 0)
-                    {
-                        TensorPrimitives.Add(src, ((float*)bp)[gi * kg + k], dst);
-                    }
-                    else
-                    {
-                        src.CopyTo(dst);
-                    }
+                    nint at = yImg + (nint)k * ohw;
+                    epilogue.Row(tp + (nint)k * cols + i * ohw, (float*)yp + at, gi * kg + k, at, ohw);
                 }
             }
         });

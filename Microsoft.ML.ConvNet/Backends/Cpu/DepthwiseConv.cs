@@ -10,12 +10,15 @@ namespace Microsoft.ML.ConvNet.Backends.Cpu;
 /// </summary>
 internal static unsafe class DepthwiseConv
 {
-    /// <summary>y [OH, OW] = bias + Σ_(r,s) w[r, s] · x[oh·sh − ph + r·dh, ow·sw − pw + s·dw] for one plane.</summary>
+    /// <summary>
+    /// y [OH, OW] = epilogue(Σ_(r,s) w[r, s] · x[oh·sh − ph + r·dh, ow·sw − pw + s·dw]) for the plane of
+    /// <paramref name="channel"/>, which starts <paramref name="element"/> floats into the output.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void ForwardPlane(float* x, float* w, float bias, float* y, in ConvGeometry g)
+    public static void ForwardPlane(float* x, float* w, in ConvEpilogue epilogue, int channel, float* y, nint element, in ConvGeometry g)
     {
         int oh = g.OH, ow = g.OW;
-        new Span<float>(y, oh * ow).Fill(bias);
+        new Span<float>(y, oh * ow).Fill(epilogue.Bias == null ? 0f : epilogue.Bias[channel]);
         for (int r = 0; r < g.R; r++)
         {
             int offH = r * g.DilationH - g.PadH;
@@ -46,6 +49,11 @@ internal static unsafe class DepthwiseConv
                     }
                 }
             }
+        }
+        var tail = epilogue.WithoutBias;
+        if (!tail.IsEmpty)
+        {
+            tail.Row(y, y, channel, element, oh * ow);
         }
     }
 

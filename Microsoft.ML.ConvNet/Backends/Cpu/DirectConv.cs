@@ -68,14 +68,14 @@ internal static unsafe class DirectConv
     /// <summary>True where <see cref="Applies"/> holds and backward data is computed here too (at least <see cref="MinDataChannels"/> input channels).</summary>
     public static bool AppliesToBackwardData(in ConvGeometry g) => Applies(g) && g.C >= MinDataChannels;
 
-    /// <summary>y = conv(x, w) + bias.</summary>
-    public static void Forward(float* x, float* w, float* bias, float* y, in ConvGeometry g)
-        => Correlate(x, w, rotated: false, bias, y, g,
+    /// <summary>y = epilogue(conv(x, w)).</summary>
+    public static void Forward(float* x, float* w, in ConvEpilogue epilogue, float* y, in ConvGeometry g)
+        => Correlate(x, w, rotated: false, epilogue, y, g,
             new Grid(g.C, g.H, g.W, g.OH, g.R, g.S, g.PadH, g.PadW, g.DilationH, g.DilationW));
 
     /// <summary>dx = the correlation of dy with the 180°-rotated, transposed filters, padded by (R − 1)·dh − pad.</summary>
     public static void BackwardData(float* dy, float* w, float* dx, in ConvGeometry g)
-        => Correlate(dy, w, rotated: true, null, dx, g,
+        => Correlate(dy, w, rotated: true, default, dx, g,
             new Grid(g.K, g.OH, g.OW, g.H, g.R, g.S, (g.R - 1) * g.DilationH - g.PadH, (g.S - 1) * g.DilationW - g.PadW, g.DilationH, g.DilationW));
 
     /// <summary>
@@ -233,15 +233,15 @@ internal static unsafe class DirectConv
     }
 
     /// <summary>
-    /// output [n, outputs, OutRows, outW] = Σ_tap w[·, tap] · input_padded[p + off(tap)] (+ bias), image by image in
+    /// output [n, outputs, OutRows, outW] = epilogue(Σ_tap w[·, tap] · input_padded[p + off(tap)]), image by image in
     /// parallel: each image is gathered onto the grid, computed block by block into a buffer on the grid, and the
     /// columns below outW are copied out. The outputs are K (forward) or, with the rotated filters, C (backward data).
     /// </summary>
-    private static void Correlate(float* input, float* w, bool rotated, float* bias, float* output, in ConvGeometry g, Grid grid)
+    private static void Correlate(float* input, float* w, bool rotated, ConvEpilogue epilogue, float* output, in ConvGeometry g, Grid grid)
     {
         int outputs = rotated ? g.C : g.K, outW = rotated ? g.W : g.OW, images = g.N;
         var packedFilters = PackFilters(w, g.K, g.C, g.R * g.S, rotated);
-        nint xp = (nint)input, bp = (nint)bias, yp = (nint)output;
+        nint xp = (nint)input, yp = (nint)output;
         int blocks = (outputs + KBlock - 1) / KBlock, taps = grid.Taps, rows = grid.OutRows;
         var offsets = grid.Offsets();
         try
@@ -268,12 +268,11 @@ internal static unsafe class DirectConv
                                 }
                                 for (int o = b * KBlock; o < Math.Min(outputs, (b + 1) * KBlock); o++)
                                 {
-                                    float add = bp == 0 ? 0f : ((float*)bp)[o];
                                     float* src = result + (nint)(o - b * KBlock) * grid.Positions;
-                                    float* dst = (float*)yp + ((nint)n * outputs + o) * rows * outW;
+                                    nint at = ((nint)n * outputs + o) * rows * outW;
                                     for (int r = 0; r < rows; r++)
                                     {
-                                        AddRow(src + (nint)r * grid.Wp, add, dst + (nint)r * outW, outW);
+                                        epilogue.Row(src + (nint)r * grid.Wp, (float*)yp + at + (nint)r * outW, o, at + (nint)r * outW, outW);
                                     }
                                 }
                             }
@@ -289,21 +288,6 @@ internal static unsafe class DirectConv
         finally
         {
             BufferPool.Return(packedFilters);
-        }
-    }
-
-    /// <summary>dst[i] = src[i] + add.</summary>
-    private static void AddRow(float* src, float add, float* dst, int count)
-    {
-        int i = 0;
-        var v = Vector256.Create(add);
-        for (; i + 8 <= count; i += 8)
-        {
-            Vector256.Store(Vector256.Load(src + i) + v, dst + i);
-        }
-        for (; i < count; i++)
-        {
-            dst[i] = src[i] + add;
         }
     }
 

@@ -153,6 +153,23 @@ internal static unsafe class Sgemm
         bool parallel = true, GemmKernel kernel = GemmKernel.Auto)
         where TA : struct, IGemmPackA
         where TB : struct, IGemmPackB
+        => Run(ref a, ref b, m, n, k, alpha, beta, c, ldc, default, parallel, kernel);
+
+    /// <summary>
+    /// C = <paramref name="epilogue"/>(op(A)·op(B)): row i of C is output channel i of the epilogue, and element (i, j)
+    /// is element i·ldc + j of its residual. The epilogue runs on each strip of C as the last depth block finishes it,
+    /// while the strip is still in cache.
+    /// </summary>
+    public static void Run<TA, TB>(ref TA a, ref TB b, int m, int n, int k, float* c, int ldc, in ConvEpilogue epilogue,
+        bool parallel = true)
+        where TA : struct, IGemmPackA
+        where TB : struct, IGemmPackB
+        => Run(ref a, ref b, m, n, k, 1f, 0f, c, ldc, epilogue, parallel, GemmKernel.Auto);
+
+    private static void Run<TA, TB>(ref TA a, ref TB b, int m, int n, int k, float alpha, float beta, float* c, int ldc,
+        in ConvEpilogue epilogue, bool parallel, GemmKernel kernel)
+        where TA : struct, IGemmPackA
+        where TB : struct, IGemmPackB
     {
         if (m <= 0 || n <= 0)
         {
@@ -161,6 +178,13 @@ internal static unsafe class Sgemm
         if (k == 0 || alpha == 0f)
         {
             ScaleC(c, ldc, m, n, beta);
+            if (!epilogue.IsEmpty)
+            {
+                for (int i = 0; i < m; i++)
+                {
+                    epilogue.Row(c + (nint)i * ldc, c + (nint)i * ldc, i, (nint)i * ldc, n);
+                }
+            }
             return;
         }
         if (kernel == GemmKernel.Auto || !IsSupported(kernel))
@@ -170,18 +194,19 @@ internal static unsafe class Sgemm
         switch (kernel)
         {
             case GemmKernel.Vector512:
-                Dispatch<TA, TB, Kernel8x32>(ref a, ref b, m, n, k, alpha, beta, c, ldc, parallel);
+                Dispatch<TA, TB, Kernel8x32>(ref a, ref b, m, n, k, alpha, beta, c, ldc, epilogue, parallel);
                 break;
             case GemmKernel.Vector256:
-                Dispatch<TA, TB, Kernel6x16>(ref a, ref b, m, n, k, alpha, beta, c, ldc, parallel);
+                Dispatch<TA, TB, Kernel6x16>(ref a, ref b, m, n, k, alpha, beta, c, ldc, epilogue, parallel);
                 break;
             default:
-                Dispatch<TA, TB, Kernel4x8>(ref a, ref b, m, n, k, alpha, beta, c, ldc, parallel);
+                Dispatch<TA, TB, Kernel4x8>(ref a, ref b, m, n, k, alpha, beta, c, ldc, epilogue, parallel);
                 break;
         }
     }
 
-    private static void Dispatch<TA, TB, TK>(ref TA a, ref TB b, int m, int n, int k, float alpha, float beta, float* c, int ldc, bool parallel)
+    private static void Dispatch<TA, TB, TK>(ref TA a, ref TB b, int m, int n, int k, float alpha, float beta, float* c, int ldc,
+        in ConvEpilogue epilogue, bool parallel)
         where TA : struct, IGemmPackA
         where TB : struct, IGemmPackB
         where TK : struct, IGemmMicroKernel
@@ -200,6 +225,7 @@ internal static unsafe class Sgemm
             {
                 var pa = a;
                 var pb = b;
+                var ep = epilogue;
                 nint cp = (nint)c;
                 CpuParallel.For(chunks, t =>
                 {
@@ -208,24 +234,24 @@ internal static unsafe class Sgemm
                     var lb = pb;
                     if (alongN)
                     {
-                        Block<TA, TB, TK>(ref la, ref lb, 0, m, from * TK.NR, Math.Min(n, to * TK.NR), k, alpha, beta, (float*)cp, ldc);
+                        Block<TA, TB, TK>(ref la, ref lb, 0, m, from * TK.NR, Math.Min(n, to * TK.NR), k, alpha, beta, (float*)cp, ldc, ep);
                     }
                     else
                     {
-                        Block<TA, TB, TK>(ref la, ref lb, from * TK.MR, Math.Min(m, to * TK.MR), 0, n, k, alpha, beta, (float*)cp, ldc);
+                        Block<TA, TB, TK>(ref la, ref lb, from * TK.MR, Math.Min(m, to * TK.MR), 0, n, k, alpha, beta, (float*)cp, ldc, ep);
                     }
                 });
                 return;
             }
         }
-        Block<TA, TB, TK>(ref a, ref b, 0, m, 0, n, k, alpha, beta, c, ldc);
+        Block<TA, TB, TK>(ref a, ref b, 0, m, 0, n, k, alpha, beta, c, ldc, epilogue);
     }
 
     /// <summary>Depth of the packed blocks for a product of depth k: equal blocks of at most KC, so that none is much
     /// shallower than the others.</summary>
     private static int DepthStep(int k) => (k + (k + KC - 1) / KC - 1) / ((k + KC - 1) / KC);
 
-    /// <summary>Rows of the micro-panels of the kernel <see cref="Run{TA, TB}"/> picks by default.</summary>
+    /// <summary>Rows of the micro-panels of the micro-kernel <c>Run</c> picks by default.</summary>
     internal static int BestMR => Best switch
     {
         GemmKernel.Vector512 => Kernel8x32.MR,
@@ -253,9 +279,10 @@ internal static unsafe class Sgemm
 
     private static int PackedBSize<TK>() where TK : IGemmMicroKernel => ((NC + TK.NR - 1) / TK.NR) * TK.NR * KC + 16;
 
-    /// <summary>C[i0:i1, j0:j1] on the calling thread.</summary>
+    /// <summary>C[i0:i1, j0:j1] on the calling thread, each MC×NR strip finished by the epilogue after its last depth block.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Block<TA, TB, TK>(ref TA a, ref TB b, int i0, int i1, int j0, int j1, int k, float alpha, float beta, float* c, int ldc)
+    private static void Block<TA, TB, TK>(ref TA a, ref TB b, int i0, int i1, int j0, int j1, int k, float alpha, float beta, float* c, int ldc,
+        in ConvEpilogue epilogue)
         where TA : struct, IGemmPackA
         where TB : struct, IGemmPackB
         where TK : struct, IGemmMicroKernel
@@ -272,6 +299,7 @@ internal static unsafe class Sgemm
             {
                 int kc = Math.Min(kStep, k - pc);
                 float betaK = pc == 0 ? beta : 1f;
+                bool finish = pc + kc >= k && !epilogue.IsEmpty;
                 b.Pack(packB, pc, kc, jc, nc, nr);
                 for (int ic = i0; ic < i1; ic += MC)
                 {
@@ -301,6 +329,14 @@ internal static unsafe class Sgemm
                             {
                                 TK.Run(kc, panels + ir * kc, bp, tile, nr, 1f, 0f);
                                 StoreEdge(tile, nr, ct, ldc, rows, cols, alpha, betaK);
+                            }
+                        }
+                        if (finish)
+                        {
+                            for (int i = ic; i < ic + mc; i++)
+                            {
+                                nint at = (nint)i * ldc + jc + jr;
+                                epilogue.Row(c + at, c + at, i, at, cols);
                             }
                         }
                     }

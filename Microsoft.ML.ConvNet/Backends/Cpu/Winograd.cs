@@ -89,13 +89,13 @@ internal static unsafe class Winograd
         _ => Math.Min(c, k) >= MinLargeChannels && (long)n * ((oh + 3) / 4) * ((ow + 3) / 4) >= MinLargeTiles,
     };
 
-    /// <summary>y = conv(x, w) + bias.</summary>
-    public static void Forward(float* x, float* w, float* bias, float* y, in ConvGeometry g)
-        => Correlate(x, w, rotated: false, bias, y, g.N, g.C, g.H, g.W, g.K, g.OH, g.OW, g.PadH, g.PadW, UsesLargeTiles(g.N, g.C, g.K, g.OH, g.OW));
+    /// <summary>y = epilogue(conv(x, w)).</summary>
+    public static void Forward(float* x, float* w, in ConvEpilogue epilogue, float* y, in ConvGeometry g)
+        => Correlate(x, w, rotated: false, epilogue, y, g.N, g.C, g.H, g.W, g.K, g.OH, g.OW, g.PadH, g.PadW, UsesLargeTiles(g.N, g.C, g.K, g.OH, g.OW));
 
     /// <summary>dx = the correlation of dy with the 180°-rotated, transposed filters, padded by 2 − pad.</summary>
     public static void BackwardData(float* dy, float* w, float* dx, in ConvGeometry g)
-        => Correlate(dy, w, rotated: true, null, dx, g.N, g.K, g.OH, g.OW, g.C, g.H, g.W, 2 - g.PadH, 2 - g.PadW, UsesLargeTiles(g.N, g.K, g.C, g.H, g.W));
+        => Correlate(dy, w, rotated: true, default, dx, g.N, g.K, g.OH, g.OW, g.C, g.H, g.W, 2 - g.PadH, 2 - g.PadW, UsesLargeTiles(g.N, g.K, g.C, g.H, g.W));
 
     /// <summary>
     /// dw = Σ over images and tiles of the F(3×3, 2×2) products, block of tiles by block: the cores first share the
@@ -176,12 +176,12 @@ internal static unsafe class Winograd
     }
 
     /// <summary>
-    /// y[n, k] = Σ_c correlate(x[n, c], filter[k, c]) (+ bias[k]): x is [n, c, h, w] padded by (padH, padW), y is
+    /// y[n, k] = epilogue(Σ_c correlate(x[n, c], filter[k, c])): x is [n, c, h, w] padded by (padH, padW), y is
     /// [n, k, oh, ow] with oh = h + 2·padH − 2. The filters are the convolution's weights [k, c, 3, 3], or, when
     /// <paramref name="rotated"/>, its weights [c, k, 3, 3] taken transposed and turned by 180° (backward data); they
     /// are transformed and packed once (<see cref="TransformFilters"/>) and shared by all blocks.
     /// </summary>
-    private static void Correlate(float* x, float* filters, bool rotated, float* bias, float* y, int n, int c,
+    private static void Correlate(float* x, float* filters, bool rotated, in ConvEpilogue epilogue, float* y, int n, int c,
         int h, int w, int k, int oh, int ow, int padH, int padW, bool large)
     {
         int packedSize = Sgemm.PackedSize(k, c);
@@ -191,7 +191,7 @@ internal static unsafe class Winograd
             fixed (float* pu = packed)
             {
                 TransformFilters(filters, pu, packedSize, rotated ? c : k, rotated ? k : c, rotated, large);
-                CorrelateBlocks(x, pu, packedSize, bias, y, n, c, h, w, k, oh, ow, padH, padW, large);
+                CorrelateBlocks(x, pu, packedSize, epilogue, y, n, c, h, w, k, oh, ow, padH, padW, large);
             }
         }
         finally
@@ -201,7 +201,7 @@ internal static unsafe class Winograd
     }
 
     /// <summary><see cref="Correlate"/> over blocks of tiles, with the filters packed (packedSize floats a position).</summary>
-    private static void CorrelateBlocks(float* x, float* packed, int packedSize, float* bias, float* y, int n, int c,
+    private static void CorrelateBlocks(float* x, float* packed, int packedSize, ConvEpilogue epilogue, float* y, int n, int c,
         int h, int w, int k, int oh, int ow, int padH, int padW, bool large)
     {
         int tile = large ? 4 : 2, positions = large ? LargePositions : Positions;
@@ -210,7 +210,7 @@ internal static unsafe class Winograd
         int block = BlockTiles(c, k, tiles, positions);
         int blocks = (tiles + block - 1) / block;
         bool inner = blocks < CpuParallel.Threads;
-        nint xp = (nint)x, up = (nint)packed, bp = (nint)bias, yp = (nint)y;
+        nint xp = (nint)x, up = (nint)packed, yp = (nint)y;
         // One work buffer per thread: the transformed inputs v [positions, C, block], the products m [positions, K, block]
         // and the gathering scratch [positions, block].
         int size = Math.Max(BlockFloats, positions * (c + k + 1) * block);
@@ -241,11 +241,11 @@ internal static unsafe class Winograd
                         }
                         if (large)
                         {
-                            TransformOutputLarge(pm, block, (float*)bp, (float*)yp, k, oh, ow, tilesH, tilesW, t0, count);
+                            TransformOutputLarge(pm, block, epilogue, (float*)yp, k, oh, ow, tilesH, tilesW, t0, count);
                         }
                         else
                         {
-                            TransformOutput(pm, block, (float*)bp, (float*)yp, k, oh, ow, tilesH, tilesW, t0, count);
+                            TransformOutput(pm, block, epilogue, (float*)yp, k, oh, ow, tilesH, tilesW, t0, count);
                         }
                     }
                 }
@@ -496,19 +496,25 @@ internal static unsafe class Winograd
         }
     }
 
+    /// <summary>*o = v, or with the residual and the activation of <paramref name="tail"/> (the bias is in v already).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Put(float* o, float v, in ConvEpilogue tail, int channel, float* y)
+        => *o = tail.IsEmpty ? v : tail.Scalar(v, channel, (nint)(o - y));
+
     /// <summary>
-    /// y tiles [t0, t0 + count) = Aᵀ m A (+ bias) with Aᵀ = [[1, 1, 1, 0], [0, 1, −1, −1]], from the products
+    /// y tiles [t0, t0 + count) = epilogue(Aᵀ m A) with Aᵀ = [[1, 1, 1, 0], [0, 1, −1, −1]], from the products
     /// m[ξ][k][j] (ld = <paramref name="ld"/> per row); outputs beyond an odd edge are dropped.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void TransformOutput(float* m, int ld, float* bias, float* y, int k, int oh, int ow, int tilesH,
+    private static void TransformOutput(float* m, int ld, in ConvEpilogue epilogue, float* y, int k, int oh, int ow, int tilesH,
         int tilesW, int t0, int count)
     {
         nint ohw = (nint)oh * ow, plane = (nint)k * ld;
+        var tail = epilogue.WithoutBias;
         float* q = stackalloc float[4 * 8];
         for (int ki = 0; ki < k; ki++)
         {
-            float b = bias == null ? 0f : bias[ki];
+            float b = epilogue.Bias == null ? 0f : epilogue.Bias[ki];
             var tile = new TileCursor(t0, tilesH, tilesW);
             float* mk = m + (nint)ki * ld;
             for (int j0 = 0; j0 < count; j0 += 8)
@@ -550,17 +556,17 @@ internal static unsafe class Winograd
                     int oy = 2 * tile.Y, ox = 2 * tile.X;
                     float* o = y + ((nint)tile.Image * k + ki) * ohw + (nint)oy * ow + ox;
                     bool right = ox + 1 < ow;
-                    o[0] = q[l];
+                    Put(o, q[l], tail, ki, y);
                     if (right)
                     {
-                        o[1] = q[8 + l];
+                        Put(o + 1, q[8 + l], tail, ki, y);
                     }
                     if (oy + 1 < oh)
                     {
-                        o[ow] = q[16 + l];
+                        Put(o + ow, q[16 + l], tail, ki, y);
                         if (right)
                         {
-                            o[ow + 1] = q[24 + l];
+                            Put(o + ow + 1, q[24 + l], tail, ki, y);
                         }
                     }
                 }
@@ -790,21 +796,22 @@ internal static unsafe class Winograd
     }
 
     /// <summary>
-    /// y tiles [t0, t0 + count) = Aᵀ m A (+ bias), F(4×4, 3×3)'s output transform with Aᵀ = [[1, 1, 1, 1, 1, 0],
+    /// y tiles [t0, t0 + count) = epilogue(Aᵀ m A), F(4×4, 3×3)'s output transform with Aᵀ = [[1, 1, 1, 1, 1, 0],
     /// [0, 1, −1, 2, −2, 0], [0, 1, 1, 4, 4, 0], [0, 1, −1, 8, −8, 1]], from the products m[ξ][k][j]; outputs beyond
     /// the edges are dropped.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void TransformOutputLarge(float* m, int ld, float* bias, float* y, int k, int oh, int ow, int tilesH,
+    private static void TransformOutputLarge(float* m, int ld, in ConvEpilogue epilogue, float* y, int k, int oh, int ow, int tilesH,
         int tilesW, int t0, int count)
     {
         const int lanes = 8;
         nint ohw = (nint)oh * ow, plane = (nint)k * ld;
+        var tail = epilogue.WithoutBias;
         float* t = stackalloc float[24 * lanes];
         float* q = stackalloc float[16 * lanes];
         for (int ki = 0; ki < k; ki++)
         {
-            var bv = Vector256.Create(bias == null ? 0f : bias[ki]);
+            var bv = Vector256.Create(epilogue.Bias == null ? 0f : epilogue.Bias[ki]);
             var tile = new TileCursor(t0, tilesH, tilesW);
             float* mk = m + (nint)ki * ld;
             for (int j0 = 0; j0 < count; j0 += lanes)
@@ -829,7 +836,7 @@ internal static unsafe class Winograd
                     {
                         for (int cc = 0; cc < cols; cc++)
                         {
-                            o[cc] = q[(4 * r + cc) * lanes + l];
+                            Put(o + cc, q[(4 * r + cc) * lanes + l], tail, ki, y);
                         }
                     }
                 }

@@ -45,12 +45,20 @@ public sealed partial class CudaBackend
     }
 
     /// <inheritdoc/>
-    public void Conv2dForward(Tensor x, Tensor w, Tensor? bias, Tensor y, in ConvGeometry g)
+    public void Conv2dForward(Tensor x, Tensor w, Tensor? bias, Tensor y, in ConvGeometry g, Tensor? residual = null, UnaryOp? activation = null)
     {
         RunConvolution(x, w, y, g, RunForward);
         if (bias != null)
         {
             Dnn.AddTensor(_device.CudnnHandle, 1f, TensorDescriptor(1, g.K, 1, 1), Ptr(bias), 1f, TensorDescriptor(g.N, g.K, g.OH, g.OW), Ptr(y));
+        }
+        if (residual != null)
+        {
+            Binary(BinaryOp.Add, y, residual, y);
+        }
+        if (activation is UnaryOp op)
+        {
+            Unary(op, y, y, 0f);
         }
     }
 

@@ -1,0 +1,157 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Microsoft.ML.ConvNet.Backends.Cpu;
+
+/// <summary>The activations a convolution applies as it writes its output (<see cref="ConvEpilogue"/>).</summary>
+internal enum EpilogueActivation
+{
+    /// <summary>None.</summary>
+    None,
+
+    /// <summary>max(0, v).</summary>
+    Relu,
+
+    /// <summary>min(max(0, v), 6).</summary>
+    Relu6,
+
+    /// <summary>v·σ(v).</summary>
+    Silu,
+}
+
+/// <summary>
+/// What a convolution adds to each output as it writes it: y = act(conv + bias[k] + residual), with the bias per output
+/// channel k, the residual laid out as the output and the activation all optional. The kernels apply it to rows of
+/// outputs that are still in cache, which saves the separate passes over the output that adding the bias, the residual
+/// and applying the activation afterwards would cost.
+/// </summary>
+internal readonly unsafe struct ConvEpilogue
+{
+    /// <summary>The epilogue with a bias of [K] (or null), a residual laid out as the output (or null) and an activation.</summary>
+    public ConvEpilogue(float* bias, float* residual, EpilogueActivation activation)
+    {
+        Bias = bias;
+        Residual = residual;
+        Activation = activation;
+    }
+
+    /// <summary>Per output channel, or null.</summary>
+    public float* Bias { get; }
+
+    /// <summary>Laid out as the output (element i of the output adds element i of the residual), or null.</summary>
+    public float* Residual { get; }
+
+    /// <summary>Applied last.</summary>
+    public EpilogueActivation Activation { get; }
+
+    /// <summary>True when the epilogue changes nothing.</summary>
+    public bool IsEmpty => Bias == null && Residual == null && Activation == EpilogueActivation.None;
+
+    /// <summary>True when only a bias, or nothing, is added: the kernels' own bias handling covers it.</summary>
+    public bool IsBiasOnly => Residual == null && Activation == EpilogueActivation.None;
+
+    /// <summary>The activation of <paramref name="op"/>, or null when no epilogue computes it.</summary>
+    public static EpilogueActivation? ActivationOf(UnaryOp? op) => op switch
+    {
+        null => EpilogueActivation.None,
+        UnaryOp.Relu => EpilogueActivation.Relu,
+        UnaryOp.Relu6 => EpilogueActivation.Relu6,
+        UnaryOp.Silu => EpilogueActivation.Silu,
+        _ => null,
+    };
+
+    /// <summary>This epilogue without its bias (for kernels that add the bias themselves).</summary>
+    public ConvEpilogue WithoutBias => new(null, Residual, Activation);
+
+    /// <summary>
+    /// The epilogue of a sub-block whose first output channel is <paramref name="channel"/> and whose first element
+    /// lies <paramref name="element"/> floats into the output.
+    /// </summary>
+    public ConvEpilogue At(int channel, nint element)
+        => new(Bias == null ? null : Bias + channel, Residual == null ? null : Residual + element, Activation);
+
+    /// <summary>
+    /// dst[j] = act(src[j] + bias[<paramref name="channel"/>] + residual[<paramref name="element"/> + j]) for
+    /// j &lt; <paramref name="count"/>; <paramref name="dst"/> may be <paramref name="src"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Row(float* src, float* dst, int channel, nint element, int count)
+    {
+        float add = Bias == null ? 0f : Bias[channel];
+        float* res = Residual == null ? null : Residual + element;
+        var addV = Vector256.Create(add);
+        var zero = Vector256<float>.Zero;
+        var six = Vector256.Create(6f);
+        int j = 0;
+        for (; j + 8 <= count; j += 8)
+        {
+            var v = Vector256.Load(src + j) + addV;
+            if (res != null)
+            {
+                v += Vector256.Load(res + j);
+            }
+            v = Activation switch
+            {
+                EpilogueActivation.Relu => Vector256.Max(v, zero),
+                EpilogueActivation.Relu6 => Vector256.Min(Vector256.Max(v, zero), six),
+                _ => v,
+            };
+            Vector256.Store(v, dst + j);
+        }
+        for (; j < count; j++)
+        {
+            float v = src[j] + add + (res == null ? 0f : res[j]);
+            dst[j] = Activation switch
+            {
+                EpilogueActivation.Relu => MathF.Max(v, 0f),
+                EpilogueActivation.Relu6 => Math.Clamp(v, 0f, 6f),
+                _ => v,
+            };
+        }
+        if (Activation == EpilogueActivation.Silu)
+        {
+            var written = new Span<float>(dst, count);
+            CpuBackend.Silu(written, written);
+        }
+    }
+
+    /// <summary>act(<paramref name="v"/> + bias[<paramref name="channel"/>] + residual[<paramref name="element"/>]).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public float Scalar(float v, int channel, nint element)
+    {
+        if (Bias != null)
+        {
+            v += Bias[channel];
+        }
+        if (Residual != null)
+        {
+            v += Residual[element];
+        }
+        return Activation switch
+        {
+            EpilogueActivation.Relu => MathF.Max(v, 0f),
+            EpilogueActivation.Relu6 => Math.Clamp(v, 0f, 6f),
+            EpilogueActivation.Silu => v / (1f + MathF.Exp(-v)),
+            _ => v,
+        };
+    }
+
+    /// <summary>
+    /// Applies the epilogue in place to the planes [<paramref name="planes"/>, <paramref name="planeSize"/>] of an
+    /// output with <paramref name="channels"/> channels, plane by plane in parallel (for kernels that write their output
+    /// before the epilogue can run).
+    /// </summary>
+    public void Planes(float* y, int planes, int channels, int planeSize)
+    {
+        var self = this;
+        nint yp = (nint)y;
+        CpuBackend.ForChunks(planes, (from, to) =>
+        {
+            for (int p = from; p < to; p++)
+            {
+                float* row = (float*)yp + (nint)p * planeSize;
+                self.Row(row, row, p % channels, (nint)p * planeSize, planeSize);
+            }
+        });
+    }
+}
