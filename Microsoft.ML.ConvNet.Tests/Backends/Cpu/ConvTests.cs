@@ -95,6 +95,14 @@ public sealed class ConvTests
     public void DepthwiseDilatedWideRows() => CheckAll(Geometry(1, 3, 6, 40, 3, 3, 5, (1, 1), (2, 3), (2, 2), 3), 10);
 
     [TestMethod]
+    public void DepthwisePerAxisStrides()
+    {
+        CheckAll(Geometry(2, 4, 11, 13, 4, 3, 3, (2, 1), (1, 1), (1, 1), 4), 29);
+        CheckAll(Geometry(1, 3, 9, 17, 3, 5, 5, (1, 3), (2, 2), (1, 1), 3), 30);
+        CheckAll(Geometry(2, 2, 7, 8, 2, 3, 3, (2, 2), (0, 0), (1, 1), 2), 31);
+    }
+
+    [TestMethod]
     public void DepthwiseChannelMultiplier() => CheckAll(Geometry(2, 3, 7, 7, 6, 3, 3, pad: 1, groups: 3), 11);
 
     [TestMethod]

@@ -94,6 +94,7 @@ internal readonly unsafe struct ConvEpilogue
             {
                 EpilogueActivation.Relu => Vector256.Max(v, zero),
                 EpilogueActivation.Relu6 => Vector256.Min(Vector256.Max(v, zero), six),
+                EpilogueActivation.Silu => v / (Vector256<float>.One + Vector256.Exp(-v)),
                 _ => v,
             };
             Vector256.Store(v, dst + j);
@@ -105,13 +106,9 @@ internal readonly unsafe struct ConvEpilogue
             {
                 EpilogueActivation.Relu => MathF.Max(v, 0f),
                 EpilogueActivation.Relu6 => Math.Clamp(v, 0f, 6f),
+                EpilogueActivation.Silu => v / (1f + MathF.Exp(-v)),
                 _ => v,
             };
-        }
-        if (Activation == EpilogueActivation.Silu)
-        {
-            var written = new Span<float>(dst, count);
-            CpuBackend.Silu(written, written);
         }
     }
 

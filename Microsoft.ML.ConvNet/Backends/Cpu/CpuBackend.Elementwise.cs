@@ -75,7 +75,7 @@ public sealed partial class CpuBackend
     /// d = s·σ(s), vectorised: σ of a stack block first, then the product, so that <paramref name="d"/> may be
     /// <paramref name="s"/> itself (the in-place activation of a fused convolution).
     /// </summary>
-    internal static void Silu(ReadOnlySpan<float> s, Span<float> d)
+    private static void Silu(ReadOnlySpan<float> s, Span<float> d)
     {
         Span<float> sigma = stackalloc float[256];
         for (int i = 0; i < s.Length; i += sigma.Length)

@@ -8,54 +8,226 @@ namespace Microsoft.ML.ConvNet.Backends.Cpu;
 /// GEMM would multiply 1×(R·S) by (R·S)×(OH·OW) per plane, which wastes the micro-kernel; these loops instead
 /// run one vectorised multiply-add per filter tap over whole output rows (stride 1) or gather (other strides).
 /// </summary>
+[SkipLocalsInit]
 internal static unsafe class DepthwiseConv
 {
     /// <summary>
     /// y [OH, OW] = epilogue(Σ_(r,s) w[r, s] · x[oh·sh − ph + r·dh, ow·sw − pw + s·dw]) for the plane of
-    /// <paramref name="channel"/>, which starts <paramref name="element"/> floats into the output.
+    /// <paramref name="channel"/>, which starts <paramref name="element"/> floats into the output. The plane is first
+    /// copied into a zero-padded scratch plane whose columns are split by their remainder modulo the stride (for stride
+    /// 2: the even columns, then the odd ones), so that every filter tap reads consecutive floats for consecutive
+    /// outputs whatever the stride. The outputs are then computed in blocks of 4 rows × 16 columns (8 rows × 8 columns
+    /// on narrow planes), eight vectors whose sums over the taps stay in registers, each written once; the epilogue runs
+    /// on each finished row while it is in cache.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ForwardPlane(float* x, float* w, in ConvEpilogue epilogue, int channel, float* y, nint element, in ConvGeometry g)
     {
-        int oh = g.OH, ow = g.OW;
-        new Span<float>(y, oh * ow).Fill(epilogue.Bias == null ? 0f : epilogue.Bias[channel]);
-        for (int r = 0; r < g.R; r++)
+        int oh = g.OH, ow = g.OW, sh = g.StrideH, sw = g.StrideW, taps = g.R * g.S;
+        bool narrow = ow <= Lanes;
+        int blockRows = narrow ? 8 : 4, blockCols = narrow ? Lanes : 2 * Lanes;
+        // Padded scratch: row i is input row i − PadH; each row holds sw phases of width columns each, phase p holding
+        // the padded columns p, p + sw, p + 2·sw, … (padded column c is input column c − PadW). Rows past the last
+        // block's are zero, so that a partial block reads zeros.
+        int blocks = (oh + blockRows - 1) / blockRows;
+        int rows = (blocks * blockRows - 1) * sh + (g.R - 1) * g.DilationH + 1;
+        int width = ow + (g.S - 1) * g.DilationW / sw + 1 + blockCols;
+        nint rowFloats = (nint)sw * width;
+        float* pad = Scratch(rows * rowFloats);
+        FillPadded(x, pad, g, rows, width);
+
+        // Tap (r, s) reads padded column q·sw + s·dw for output column q: phase (s·dw) mod sw, column q + (s·dw) / sw.
+        int* offsets = stackalloc int[taps];
+        for (int s = 0, phase = 0, shift = 0; s < g.S; s++)
         {
-            int offH = r * g.DilationH - g.PadH;
-            var (ohLo, ohHi) = ValidRange(offH, g.StrideH, g.H, oh);
-            for (int s = 0; s < g.S; s++)
+            for (int r = 0; r < g.R; r++)
             {
-                float wv = w[r * g.S + s];
-                int offW = s * g.DilationW - g.PadW;
-                var (owLo, owHi) = ValidRange(offW, g.StrideW, g.W, ow);
-                if (owHi <= owLo)
+                offsets[r * g.S + s] = (int)(r * g.DilationH * rowFloats) + phase * width + shift;
+            }
+            for (phase += g.DilationW; phase >= sw; phase -= sw)
+            {
+                shift++;
+            }
+        }
+        var bias = Vector256.Create(epilogue.Bias == null ? 0f : epilogue.Bias[channel]);
+        var tail = epilogue.WithoutBias;
+        float* part = stackalloc float[8 * Lanes];
+        nint step = sh * rowFloats;
+        for (int o = 0; o < oh; o += blockRows)
+        {
+            int valid = Math.Min(blockRows, oh - o);
+            float* src = pad + o * step;
+            float* yr = y + (nint)o * ow;
+            for (int q = 0; q < ow; q += blockCols)
+            {
+                int cols = Math.Min(blockCols, ow - q);
+                bool direct = valid == blockRows && cols == blockCols;
+                float* dst = direct ? yr + q : part;
+                nint ld = direct ? ow : blockCols;
+                if (narrow)
                 {
-                    continue;
+                    Block8x8(src + q, step, offsets, w, taps, bias, dst, ld);
                 }
-                for (int o = ohLo; o < ohHi; o++)
+                else
                 {
-                    float* xr = x + (nint)(o * g.StrideH + offH) * g.W;
-                    float* yr = y + (nint)o * ow;
-                    if (g.StrideW == 1)
+                    Block4x16(src + q, step, offsets, w, taps, bias, dst, ld);
+                }
+                if (!direct)
+                {
+                    for (int r = 0; r < valid; r++)
                     {
-                        MultiplyAdd(xr + owLo + offW, wv, yr + owLo, owHi - owLo);
-                    }
-                    else
-                    {
-                        for (int q = owLo; q < owHi; q++)
+                        float* from = part + r * blockCols, to = yr + (nint)r * ow + q;
+                        for (int c = 0; c < cols; c++)
                         {
-                            yr[q] += wv * xr[q * g.StrideW + offW];
+                            to[c] = from[c];
                         }
                     }
                 }
             }
-        }
-        var tail = epilogue.WithoutBias;
-        if (!tail.IsEmpty)
-        {
-            tail.Row(y, y, channel, element, oh * ow);
+            if (!tail.IsEmpty)
+            {
+                tail.Row(yr, yr, channel, element + (nint)o * ow, valid * ow);
+            }
         }
     }
+
+    /// <summary>Floats in one vector of the block kernels.</summary>
+    private const int Lanes = 8;
+
+    /// <summary>
+    /// out[r·ld + (0, 16)] = bias + Σ_t w[t] · src[r·step + offsets[t] + (0, 16)] for rows r &lt; 4: eight independent
+    /// sums, so that the multiply-adds of consecutive taps overlap.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Block4x16(float* src, nint step, int* offsets, float* w, int taps, Vector256<float> bias, float* output, nint ld)
+    {
+        Vector256<float> a00 = bias, a01 = bias, a10 = bias, a11 = bias, a20 = bias, a21 = bias, a30 = bias, a31 = bias;
+        for (int t = 0; t < taps; t++)
+        {
+            var wt = Vector256.Create(w[t]);
+            float* p = src + offsets[t];
+            a00 = Vector256.MultiplyAddEstimate(Vector256.Load(p), wt, a00);
+            a01 = Vector256.MultiplyAddEstimate(Vector256.Load(p + Lanes), wt, a01);
+            a10 = Vector256.MultiplyAddEstimate(Vector256.Load(p + step), wt, a10);
+            a11 = Vector256.MultiplyAddEstimate(Vector256.Load(p + step + Lanes), wt, a11);
+            a20 = Vector256.MultiplyAddEstimate(Vector256.Load(p + 2 * step), wt, a20);
+            a21 = Vector256.MultiplyAddEstimate(Vector256.Load(p + 2 * step + Lanes), wt, a21);
+            a30 = Vector256.MultiplyAddEstimate(Vector256.Load(p + 3 * step), wt, a30);
+            a31 = Vector256.MultiplyAddEstimate(Vector256.Load(p + 3 * step + Lanes), wt, a31);
+        }
+        Vector256.Store(a00, output);
+        Vector256.Store(a01, output + Lanes);
+        Vector256.Store(a10, output + ld);
+        Vector256.Store(a11, output + ld + Lanes);
+        Vector256.Store(a20, output + 2 * ld);
+        Vector256.Store(a21, output + 2 * ld + Lanes);
+        Vector256.Store(a30, output + 3 * ld);
+        Vector256.Store(a31, output + 3 * ld + Lanes);
+    }
+
+    /// <summary>out[r·ld + (0, 8)] = bias + Σ_t w[t] · src[r·step + offsets[t] + (0, 8)] for rows r &lt; 8.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Block8x8(float* src, nint step, int* offsets, float* w, int taps, Vector256<float> bias, float* output, nint ld)
+    {
+        Vector256<float> a0 = bias, a1 = bias, a2 = bias, a3 = bias, a4 = bias, a5 = bias, a6 = bias, a7 = bias;
+        for (int t = 0; t < taps; t++)
+        {
+            var wt = Vector256.Create(w[t]);
+            float* p = src + offsets[t];
+            a0 = Vector256.MultiplyAddEstimate(Vector256.Load(p), wt, a0);
+            a1 = Vector256.MultiplyAddEstimate(Vector256.Load(p + step), wt, a1);
+            a2 = Vector256.MultiplyAddEstimate(Vector256.Load(p + 2 * step), wt, a2);
+            a3 = Vector256.MultiplyAddEstimate(Vector256.Load(p + 3 * step), wt, a3);
+            a4 = Vector256.MultiplyAddEstimate(Vector256.Load(p + 4 * step), wt, a4);
+            a5 = Vector256.MultiplyAddEstimate(Vector256.Load(p + 5 * step), wt, a5);
+            a6 = Vector256.MultiplyAddEstimate(Vector256.Load(p + 6 * step), wt, a6);
+            a7 = Vector256.MultiplyAddEstimate(Vector256.Load(p + 7 * step), wt, a7);
+        }
+        Vector256.Store(a0, output);
+        Vector256.Store(a1, output + ld);
+        Vector256.Store(a2, output + 2 * ld);
+        Vector256.Store(a3, output + 3 * ld);
+        Vector256.Store(a4, output + 4 * ld);
+        Vector256.Store(a5, output + 5 * ld);
+        Vector256.Store(a6, output + 6 * ld);
+        Vector256.Store(a7, output + 7 * ld);
+    }
+
+    /// <summary>
+    /// Writes the rows [0, <paramref name="rows"/>) of the padded, phase-split plane of x (see <see cref="ForwardPlane"/>):
+    /// zero outside the input, and everywhere up to <paramref name="width"/> columns a phase.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void FillPadded(float* x, float* pad, in ConvGeometry g, int rows, int width)
+    {
+        int sw = g.StrideW, wIn = g.W;
+        nint rowFloats = (nint)sw * width;
+        // Phase p, column j holds padded column j·sw + p, that is input column j·sw + p − PadW: columns [lo, hi) of
+        // each phase come from the input, the others are zero. The bounds are the same for every row.
+        int* bounds = stackalloc int[2 * sw];
+        for (int p = 0; p < sw; p++)
+        {
+            int first = p - g.PadW;
+            int lo = first >= 0 ? 0 : (-first + sw - 1) / sw;
+            int hi = Math.Min(width, wIn - first <= 0 ? 0 : (wIn - first + sw - 1) / sw);
+            bounds[2 * p] = lo;
+            bounds[2 * p + 1] = Math.Max(lo, hi);
+        }
+        var pick = Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7);
+        for (int pr = 0; pr < rows; pr++)
+        {
+            float* dst = pad + pr * rowFloats;
+            int ir = pr - g.PadH;
+            if (ir < 0 || ir >= g.H)
+            {
+                new Span<float>(dst, (int)rowFloats).Clear();
+                continue;
+            }
+            float* src = x + (nint)ir * wIn;
+            for (int p = 0; p < sw; p++)
+            {
+                int lo = bounds[2 * p], hi = bounds[2 * p + 1], first = p - g.PadW;
+                float* d = dst + p * width;
+                float* from = src + first;
+                new Span<float>(d, lo).Clear();
+                new Span<float>(d + hi, width - hi).Clear();
+                if (sw == 1)
+                {
+                    new ReadOnlySpan<float>(from + lo, hi - lo).CopyTo(new Span<float>(d + lo, hi - lo));
+                    continue;
+                }
+                int j = lo;
+                if (sw == 2)
+                {
+                    // Even or odd elements of 16 consecutive ones: each half picked out of its vector, then joined.
+                    // The two loads read input columns first + 2·j … first + 2·j + 15, all inside the row.
+                    for (; j + Lanes <= hi && first + 2 * (j + Lanes) <= wIn; j += Lanes)
+                    {
+                        var a = Vector256.Shuffle(Vector256.Load(from + 2 * j), pick);
+                        var b = Vector256.Shuffle(Vector256.Load(from + 2 * j + Lanes), pick);
+                        Vector256.Store(Vector256.Create(a.GetLower(), b.GetLower()), d + j);
+                    }
+                }
+                for (; j < hi; j++)
+                {
+                    d[j] = from[j * sw];
+                }
+            }
+        }
+    }
+
+    /// <summary>This thread's scratch plane of at least <paramref name="floats"/> floats (pinned, reused).</summary>
+    private static float* Scratch(nint floats)
+    {
+        if (_scratch == null || _scratch.Length < floats)
+        {
+            _scratch = GC.AllocateUninitializedArray<float>((int)floats, pinned: true);
+        }
+        return (float*)Unsafe.AsPointer(ref _scratch[0]);
+    }
+
+    [ThreadStatic]
+    private static float[]? _scratch;
 
     /// <summary>dx [H, W] (written) = the adjoint of <see cref="ForwardPlane"/> applied to dy for one plane.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
