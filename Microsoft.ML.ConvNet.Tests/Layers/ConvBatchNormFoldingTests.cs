@@ -95,6 +95,31 @@ public sealed class ConvBatchNormFoldingTests
         TensorAssert.AreClose(layered, folded, 1e-4 * Math.Max(1, scale), 1e-3, $"{name} folded against layer by layer");
     }
 
+    /// <summary>
+    /// The inverted residual in one pass over bands of rows: many bands with their halo rows, a partial last band, odd
+    /// sizes, both strides (the residual with stride 1), batch 1 and 2; against the layers one by one.
+    /// </summary>
+    [TestMethod]
+    [DataRow(1, 24, 24, 45, 57, 1, 6)]
+    [DataRow(2, 24, 32, 45, 57, 2, 6)]
+    [DataRow(1, 16, 24, 112, 112, 2, 6)]
+    [DataRow(2, 32, 32, 9, 7, 1, 4)]
+    public void InvertedResidualInOnePassMatchesLayerByLayer(int n, int cin, int cout, int h, int w, int stride, int expand)
+    {
+        RandomSource.ManualSeed(11);
+        using var block = new InvertedResidual(cin, cout, stride, expand);
+        var rng = new Random(12);
+        foreach (var bn in block.NamedModules().Select(m => m.Value).OfType<BatchNorm2d>())
+        {
+            RandomStatistics(bn, rng);
+        }
+        block.Eval();
+        using var x = Tensor.RandomNormal(new Shape(n, cin, h, w), new Random(13)).Unscope();
+        var layered = Run(block, x, fold: false);
+        var fused = Run(block, x, fold: true);
+        TensorAssert.AreClose(layered, fused, 1e-4 * Math.Max(1, layered.Max(Math.Abs)), 1e-3, $"{block} on {x.Shape}");
+    }
+
     [TestMethod]
     public void FoldedFiltersAreRebuiltWhenParametersOrStatisticsChange()
     {

@@ -44,11 +44,17 @@ internal static class ConvBatchNormFolding
 
     /// <summary>True when <paramref name="conv"/> → <paramref name="bn"/> on <paramref name="input"/> can run folded.</summary>
     public static bool CanFold(Conv2d conv, BatchNormBase bn, Tensor input, Tensor? residual = null)
+        => CanFoldWithin(conv, bn, input, residual) && input.Rank == 4 && input.Shape[1] == conv.InChannels;
+
+    /// <summary>
+    /// <see cref="CanFold"/> for a pair inside a block whose input is <paramref name="input"/> (so the pair's own input
+    /// has other channels): whether folding is on, the batch norm evaluates, nothing observes, and nothing records.
+    /// </summary>
+    public static bool CanFoldWithin(Conv2d conv, BatchNormBase bn, Tensor input, Tensor? residual = null)
         => Enabled
             && !bn.IsTraining && bn.TrackRunningStats && bn is BatchNorm2d && bn.NumFeatures == conv.OutChannels
             && !Module.IsObserved
-            && !Function.WillRecord(input, conv.Weight, conv.Bias ?? input, bn.Weight ?? input, bn.Bias ?? input, residual ?? input)
-            && input.Rank == 4 && input.Shape[1] == conv.InChannels;
+            && !Function.WillRecord(input, conv.Weight, conv.Bias ?? input, bn.Weight ?? input, bn.Bias ?? input, residual ?? input);
 
     /// <summary>
     /// conv, then bn, then + <paramref name="residual"/> when given, then <paramref name="activation"/>; the caller

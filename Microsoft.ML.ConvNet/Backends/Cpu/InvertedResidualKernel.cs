@@ -1,0 +1,106 @@
+using Microsoft.ML.ConvNet.Tensors;
+
+namespace Microsoft.ML.ConvNet.Backends.Cpu;
+
+/// <summary>
+/// The MobileNet inverted residual block for inference in one pass over bands of output rows: 1×1 expansion
+/// (+ bias, activation), k×k depthwise convolution (+ bias, activation), 1×1 projection (+ bias, + the input when
+/// <c>residual</c>), all with batch norm already folded into the filters. Layer by layer, the expanded tensor (6 times
+/// the input's channels) is written to memory by the expansion, read back by the depthwise convolution, whose output
+/// is written and read back by the projection. Here each band of the expanded and the depthwise tensors lives in a
+/// per-thread buffer that stays in cache (<see cref="BandFloats"/>), and only the block's input and output travel to
+/// memory. Bands of the expanded tensor overlap by the filter's halo (k − stride rows), which are computed twice.
+/// </summary>
+internal static unsafe class InvertedResidualKernel
+{
+    /// <summary>
+    /// Floats of expanded activations one band aims at (1 MiB): measured on MobileNet-v2 at batch 32, bands of 64 K floats
+    /// (which fit L2 with the depthwise output) lost more to the recomputed halo rows than they saved (121 images/s against
+    /// 131 layer by layer); from 256 K floats on, 143–146.
+    /// </summary>
+    private const int BandFloats = 256 * 1024;
+
+    /// <summary>The geometry of one block: input [N, C, H, W], expansion to Hidden channels, k×k depthwise with the stride, projection to Out.</summary>
+    public readonly record struct Shape(int N, int C, int H, int W, int Hidden, int Kernel, int Stride, int Out)
+    {
+        /// <summary>Output rows and columns.</summary>
+        public int OH => (H + 2 * (Kernel / 2) - Kernel) / Stride + 1;
+
+        /// <summary>Output columns.</summary>
+        public int OW => (W + 2 * (Kernel / 2) - Kernel) / Stride + 1;
+
+        /// <summary>Output rows a band computes: as many as keep its expanded rows within <see cref="BandFloats"/>.</summary>
+        public int BandRows => Math.Clamp(((BandFloats / Math.Max(1, Hidden * W)) - Kernel) / Stride + 1, 1, OH);
+
+        /// <summary>Bands of all images: the parallel tasks.</summary>
+        public int Tasks => N * ((OH + BandRows - 1) / BandRows);
+    }
+
+    /// <summary>
+    /// y [N, Out, OH, OW] = project(depthwise(expand(x))) (+ x). Filters: expand [Hidden, C], depthwise [Hidden, k·k],
+    /// project [Out, Hidden], each with its bias; <paramref name="activation"/> follows the expansion and the depthwise
+    /// convolution.
+    /// </summary>
+    public static void Forward(float* x, float* expand, float* expandBias, float* depthwise, float* depthwiseBias,
+        float* project, float* projectBias, EpilogueActivation activation, bool residual, float* y, Shape s)
+    {
+        int oh = s.OH, ow = s.OW, bandRows = s.BandRows, bands = (oh + bandRows - 1) / bandRows, pad = s.Kernel / 2;
+        int maxRows = (bandRows - 1) * s.Stride + s.Kernel;
+        nint xp = (nint)x, yp = (nint)y, e = (nint)expand, eb = (nint)expandBias, d = (nint)depthwise, db = (nint)depthwiseBias;
+        nint p = (nint)project, pb = (nint)projectBias;
+        CpuBackend.ForChunks(s.N * bands, (from, to) =>
+        {
+            var work = BufferPool.Rent(s.Hidden * (maxRows * s.W + bandRows * ow));
+            try
+            {
+                fixed (float* pw = work)
+                {
+                    float* expanded = pw, filtered = pw + (nint)s.Hidden * maxRows * s.W;
+                    for (int t = from; t < to; t++)
+                    {
+                        int n = t / bands, o0 = t % bands * bandRows, rows = Math.Min(bandRows, oh - o0);
+                        // The band reads the (virtual, zero-padded) input rows [top, top + inRows); of those, the rows
+                        // [r0, r1) lie inside the image.
+                        int inRows = (rows - 1) * s.Stride + s.Kernel, top = o0 * s.Stride - pad;
+                        int r0 = Math.Max(0, top), r1 = Math.Min(s.H, top + inRows);
+                        float* xImg = (float*)xp + (nint)n * s.C * s.H * s.W;
+                        int bandSize = inRows * s.W;
+
+                        // Expansion of the rows inside the image; the rows above and below it are the depthwise
+                        // convolution's zero padding.
+                        for (int c = 0; c < s.Hidden; c++)
+                        {
+                            float* plane = expanded + (nint)c * bandSize;
+                            new Span<float>(plane, (r0 - top) * s.W).Clear();
+                            new Span<float>(plane + (r1 - top) * s.W, (top + inRows - r1) * s.W).Clear();
+                        }
+                        var a = new DenseA((float*)e, s.C, trans: false);
+                        var b = new DenseB(xImg + (nint)r0 * s.W, s.H * s.W, trans: false);
+                        Sgemm.Run(ref a, ref b, s.Hidden, (r1 - r0) * s.W, s.C, expanded + (r0 - top) * s.W, bandSize,
+                            new ConvEpilogue((float*)eb, null, activation), parallel: false);
+
+                        // Depthwise convolution of the band: its own rows are the padding, so no vertical padding.
+                        var g = new ConvGeometry(1, s.Hidden, inRows, s.W, s.Hidden, s.Kernel, s.Kernel, s.Stride, s.Stride, 0, pad, 1, 1, s.Hidden);
+                        var depthwiseEpilogue = new ConvEpilogue((float*)db, null, activation);
+                        for (int c = 0; c < s.Hidden; c++)
+                        {
+                            DepthwiseConv.ForwardPlane(expanded + (nint)c * bandSize, (float*)d + c * s.Kernel * s.Kernel, depthwiseEpilogue,
+                                c, filtered + (nint)c * rows * ow, 0, g);
+                        }
+
+                        // Projection into the output rows [o0, o0 + rows), the input added back as its epilogue.
+                        nint at = (nint)n * s.Out * oh * ow + (nint)o0 * ow;
+                        var pa = new DenseA((float*)p, s.Hidden, trans: false);
+                        var pbm = new DenseB(filtered, rows * ow, trans: false);
+                        var projectEpilogue = new ConvEpilogue((float*)pb, residual ? xImg + (nint)o0 * ow : null, EpilogueActivation.None);
+                        Sgemm.Run(ref pa, ref pbm, s.Out, rows * ow, s.Hidden, (float*)yp + at, oh * ow, projectEpilogue, parallel: false);
+                    }
+                }
+            }
+            finally
+            {
+                BufferPool.Return(work);
+            }
+        });
+    }
+}
