@@ -92,6 +92,56 @@ public sealed class ConvEpilogueTests
         }
     }
 
+    /// <summary>
+    /// Filters that need no gradient are packed (or Winograd-transformed) once and kept (<see cref="PackedFilters"/>):
+    /// the outputs are those of packing per call, bit for bit, on every GEMM and Winograd path, and a filter overwritten
+    /// in place is packed again.
+    /// </summary>
+    [TestMethod]
+    public void KeptPackedFiltersGiveWhatPackingPerCallGivesAndFollowChanges()
+    {
+        var saved = Winograd.Tiles;
+        try
+        {
+            foreach (var (path, g, _, tiles) in Paths.Where(p => p.Algorithm is ConvAlgorithm.Pointwise or ConvAlgorithm.Im2Col or ConvAlgorithm.Winograd))
+            {
+                Winograd.Tiles = tiles;
+                CheckKeptFilters(path, g);
+            }
+        }
+        finally
+        {
+            Winograd.Tiles = saved;
+        }
+    }
+
+    private static void CheckKeptFilters(string path, ConvGeometry g)
+    {
+        var rng = new Random(path.Length);
+        using var scope = new TensorScope();
+        var x = Tensor.RandomNormal(new Shape(g.N, g.C, g.H, g.W), rng);
+        var w = Tensor.RandomNormal(new Shape(g.K, g.CPerGroup, g.R, g.S), rng);
+        var bias = Tensor.RandomNormal(new Shape(g.K), rng);
+        float[] Run(bool keep)
+        {
+            PackedFilters.Enabled = keep;
+            try
+            {
+                var y = Tensor.Full(new Shape(g.N, g.K, g.OH, g.OW), float.NaN);
+                CpuBackend.Instance.Conv2dForward(x, w, bias, y, g, null, UnaryOp.Relu);
+                return y.ToArray();
+            }
+            finally
+            {
+                PackedFilters.Enabled = true;
+            }
+        }
+        CollectionAssert.AreEqual(Run(keep: false), Run(keep: true), $"{path}: kept filters");
+        CollectionAssert.AreEqual(Run(keep: false), Run(keep: true), $"{path}: kept filters, second call");
+        w.CopyFrom(Tensor.RandomNormal(w.Shape, rng).ToArray());
+        CollectionAssert.AreEqual(Run(keep: false), Run(keep: true), $"{path}: filters overwritten");
+    }
+
     [TestMethod]
     public void AResidualOfAnotherShapeIsRejected()
     {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 using Microsoft.ML.ConvNet.Tensors;
 using Tensor = Microsoft.ML.ConvNet.Tensors.Tensor;
@@ -101,7 +102,8 @@ public sealed partial class CpuBackend
             }
             if (algorithm == ConvAlgorithm.Winograd)
             {
-                Winograd.Forward((float*)xp, (float*)wp, epilogue, (float*)yp, geo);
+                var transformed = PackedFilters.ForWinograd(w, geo);
+                Winograd.Forward((float*)xp, (float*)wp, transformed == null ? null : (float*)Unsafe.AsPointer(ref transformed[0]), epilogue, (float*)yp, geo);
                 return;
             }
             if (algorithm == ConvAlgorithm.Direct)
@@ -110,9 +112,13 @@ public sealed partial class CpuBackend
                 return;
             }
             bool pointwise = algorithm == ConvAlgorithm.Pointwise;
+            // Filters that stay the same between calls are packed once (PackedFilters), others for every product.
+            var packed = PackedFilters.ForGemm(w, groups, kg, depth);
+            nint pp = packed == null ? 0 : (nint)Unsafe.AsPointer(ref packed[0]);
+            int groupPanels = Sgemm.PackedSize(kg, depth);
             if (!pointwise && ImagesPerGemm(g, Math.Clamp(ForwardBlockFloats / kg, 256, NcTarget)) is int per and > 1)
             {
-                ForwardImageBlocks((float*)xp, (float*)wp, epilogue, (float*)yp, geo, per);
+                ForwardImageBlocks((float*)xp, (float*)wp, (float*)pp, epilogue, (float*)yp, geo, per);
                 return;
             }
             int tasks = g.N * groups;
@@ -125,20 +131,39 @@ public sealed partial class CpuBackend
                     int n = t / groups, gi = t % groups;
                     nint yAt = ((nint)n * geo.K + gi * kg) * ohw;
                     float* xImg = (float*)xp + ((nint)n * geo.C + gi * cg) * hw;
-                    var a = new DenseA((float*)wp + (nint)gi * kg * depth, depth, trans: false);
                     var ep = gemmEpilogue.At(gi * kg, yAt);
-                    if (pointwise)
+                    if (pp != 0)
                     {
-                        var b = new DenseB(xImg, hw, trans: false);
-                        Sgemm.Run(ref a, ref b, kg, ohw, depth, (float*)yp + yAt, ohw, ep, innerParallel);
+                        var a = new PackedA((float*)pp + (nint)gi * groupPanels, kg);
+                        ForwardImage(ref a, pointwise, xImg, geo, (float*)yp + yAt, ep, innerParallel);
                     }
                     else
                     {
-                        var b = new Im2ColPackB(new Im2ColView(xImg, geo));
-                        Sgemm.Run(ref a, ref b, kg, ohw, depth, (float*)yp + yAt, ohw, ep, innerParallel);
+                        var a = new DenseA((float*)wp + (nint)gi * kg * depth, depth, trans: false);
+                        ForwardImage(ref a, pointwise, xImg, geo, (float*)yp + yAt, ep, innerParallel);
                     }
                 }
             });
+        }
+    }
+
+    /// <summary>
+    /// One image and group of the GEMM paths: y [K/groups, OH·OW] = epilogue(filters · x), x itself the right operand
+    /// for a pointwise convolution, else its im2col view.
+    /// </summary>
+    private static unsafe void ForwardImage<TA>(ref TA a, bool pointwise, float* xImg, in ConvGeometry g, float* yImg, in ConvEpilogue epilogue, bool parallel)
+        where TA : struct, IGemmPackA
+    {
+        int kg = g.KPerGroup, ohw = g.OH * g.OW, depth = g.CPerGroup * g.R * g.S;
+        if (pointwise)
+        {
+            var b = new DenseB(xImg, g.H * g.W, trans: false);
+            Sgemm.Run(ref a, ref b, kg, ohw, depth, yImg, ohw, epilogue, parallel);
+        }
+        else
+        {
+            var b = new Im2ColPackB(new Im2ColView(xImg, g));
+            Sgemm.Run(ref a, ref b, kg, ohw, depth, yImg, ohw, epilogue, parallel);
         }
     }
 
@@ -418,17 +443,26 @@ public sealed partial class CpuBackend
     /// Forward over blocks of <paramref name="per"/> images: Y_block [kg, per·ohw] = W_g · [col_n]_n in one GEMM into
     /// a buffer, then scattered (plus bias) to the images' output planes.
     /// </summary>
-    private static unsafe void ForwardImageBlocks(float* x, float* w, ConvEpilogue epilogue, float* y, ConvGeometry g, int per)
+    private static unsafe void ForwardImageBlocks(float* x, float* w, float* packed, ConvEpilogue epilogue, float* y, ConvGeometry g, int per)
     {
         int cg = g.CPerGroup, kg = g.KPerGroup, hw = g.H * g.W, ohw = g.OH * g.OW, depth = cg * g.R * g.S;
-        nint xp = (nint)x, wp = (nint)w, yp = (nint)y;
+        nint xp = (nint)x, wp = (nint)w, pp = (nint)packed, yp = (nint)y;
+        int groupPanels = Sgemm.PackedSize(kg, depth);
         ForImageBlocks(g, per, kg * per * ohw, (tp, n0, count, gi, innerParallel) =>
         {
             int cols = count * ohw;
             nint imageX = (nint)g.C * hw;
-            var a = new DenseA((float*)wp + (nint)gi * kg * depth, depth, trans: false);
             var b = new Im2ColBatchPackB((float*)xp + n0 * imageX + (nint)gi * cg * hw, imageX, g);
-            Sgemm.Run(ref a, ref b, kg, cols, depth, 1f, 0f, tp, cols, innerParallel);
+            if (pp != 0)
+            {
+                var a = new PackedA((float*)pp + (nint)gi * groupPanels, kg);
+                Sgemm.Run(ref a, ref b, kg, cols, depth, 1f, 0f, tp, cols, innerParallel);
+            }
+            else
+            {
+                var a = new DenseA((float*)wp + (nint)gi * kg * depth, depth, trans: false);
+                Sgemm.Run(ref a, ref b, kg, cols, depth, 1f, 0f, tp, cols, innerParallel);
+            }
             for (int i = 0; i < count; i++)
             {
                 nint yImg = ((nint)(n0 + i) * g.K + gi * kg) * ohw;

@@ -274,6 +274,24 @@ internal static unsafe class Sgemm
         return (nint)pc * rows + (nint)(p - pc) * mr;
     }
 
+    /// <summary>
+    /// Packs the row-major A [m, k] (row i at a + i·lda) whole for the default micro-kernel into
+    /// <paramref name="dst"/> (<see cref="PackedSize"/>(m, k) floats), to be multiplied as <see cref="PackedA"/>.
+    /// </summary>
+    public static void PackWhole(float* a, int lda, int m, int k, float* dst)
+    {
+        int mr = BestMR, rows = (m + mr - 1) / mr * mr, kStep = DepthStep(k);
+        var dense = new DenseA(a, lda, trans: false);
+        for (int pc = 0; pc < k; pc += kStep)
+        {
+            int kc = Math.Min(kStep, k - pc);
+            for (int ir = 0; ir < rows; ir += mr)
+            {
+                dense.Pack(dst + (nint)pc * rows + (nint)ir * kc, ir, Math.Min(mr, m - ir), pc, kc, mr);
+            }
+        }
+    }
+
     /// <summary>Buffer sizes (floats) of the packed blocks for kernel TK, plus room to align to 64 bytes.</summary>
     private static int PackedASize<TK>() where TK : IGemmMicroKernel => ((MC + TK.MR - 1) / TK.MR) * TK.MR * KC + 16;
 

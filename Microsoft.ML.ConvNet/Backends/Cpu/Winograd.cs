@@ -89,9 +89,30 @@ internal static unsafe class Winograd
         _ => Math.Min(c, k) >= MinLargeChannels && (long)n * ((oh + 3) / 4) * ((ow + 3) / 4) >= MinLargeTiles,
     };
 
-    /// <summary>y = epilogue(conv(x, w)).</summary>
-    public static void Forward(float* x, float* w, in ConvEpilogue epilogue, float* y, in ConvGeometry g)
-        => Correlate(x, w, rotated: false, epilogue, y, g.N, g.C, g.H, g.W, g.K, g.OH, g.OW, g.PadH, g.PadW, UsesLargeTiles(g.N, g.C, g.K, g.OH, g.OW));
+    /// <summary>
+    /// y = epilogue(conv(x, w)); <paramref name="transformed"/> holds the filters already transformed
+    /// (<see cref="TransformForward"/>), or is null and they are transformed for this call.
+    /// </summary>
+    public static void Forward(float* x, float* w, float* transformed, in ConvEpilogue epilogue, float* y, in ConvGeometry g)
+    {
+        bool large = UsesLargeTiles(g);
+        if (transformed != null)
+        {
+            CorrelateBlocks(x, transformed, Sgemm.PackedSize(g.K, g.C), epilogue, y, g.N, g.C, g.H, g.W, g.K, g.OH, g.OW, g.PadH, g.PadW, large);
+            return;
+        }
+        Correlate(x, w, rotated: false, epilogue, y, g.N, g.C, g.H, g.W, g.K, g.OH, g.OW, g.PadH, g.PadW, large);
+    }
+
+    /// <summary>Whether the forward pass of <paramref name="g"/> uses F(4×4, 3×3).</summary>
+    public static bool UsesLargeTiles(in ConvGeometry g) => UsesLargeTiles(g.N, g.C, g.K, g.OH, g.OW);
+
+    /// <summary>Floats of the forward filters transformed for <paramref name="g"/> (<see cref="TransformForward"/>).</summary>
+    public static int TransformedSize(in ConvGeometry g, bool large) => (large ? LargePositions : Positions) * Sgemm.PackedSize(g.K, g.C);
+
+    /// <summary>The forward filters w [K, C, 3, 3] transformed and packed as <see cref="Forward"/> multiplies them.</summary>
+    public static void TransformForward(float* w, float* transformed, in ConvGeometry g, bool large)
+        => TransformFilters(w, transformed, Sgemm.PackedSize(g.K, g.C), g.K, g.C, transposeAndRotate: false, large);
 
     /// <summary>dx = the correlation of dy with the 180°-rotated, transposed filters, padded by 2 − pad.</summary>
     public static void BackwardData(float* dy, float* w, float* dx, in ConvGeometry g)
