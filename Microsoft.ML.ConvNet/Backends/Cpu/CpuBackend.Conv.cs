@@ -1,5 +1,5 @@
-using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using Microsoft.ML.ConvNet.Tensors;
 using Tensor = Microsoft.ML.ConvNet.Tensors.Tensor;
 

@@ -90,7 +90,8 @@ public sealed class InvertedResidual : Module
             return null;
         }
         int k = dwConv.KernelSize.H, hidden = dwConv.InChannels;
-        if (dwConv.KernelSize.W != k || k % 2 == 0 || dwConv.Padding != new Size2(k / 2, k / 2) || dwConv.Dilation != new Size2(1, 1)
+        if (expandConv.Weight.Device != Device.Cpu || dwConv.Weight.Device != Device.Cpu || projectConv.Weight.Device != Device.Cpu
+            || dwConv.KernelSize.W != k || k % 2 == 0 || dwConv.Padding != new Size2(k / 2, k / 2) || dwConv.Dilation != new Size2(1, 1)
             || dwConv.Stride != new Size2(Stride, Stride) || dwConv.Groups != hidden || dwConv.OutChannels != hidden
             || expandConv.KernelSize != new Size2(1, 1) || expandConv.Stride != new Size2(1, 1) || expandConv.Padding != new Size2(0, 0) || expandConv.Groups != 1
             || projectConv.KernelSize != new Size2(1, 1) || projectConv.Stride != new Size2(1, 1) || projectConv.Padding != new Size2(0, 0) || projectConv.Groups != 1)
