@@ -120,6 +120,27 @@ public sealed class ConvBatchNormFoldingTests
         TensorAssert.AreClose(layered, fused, 1e-4 * Math.Max(1, layered.Max(Math.Abs)), 1e-3, $"{block} on {x.Shape}");
     }
 
+    /// <summary>EfficientNet's MBConv with its expansion and depthwise convolution in one pass (SiLU, 3×3 and 5×5, both strides).</summary>
+    [TestMethod]
+    [DataRow(1, 24, 24, 45, 57, 3, 1)]
+    [DataRow(2, 16, 24, 37, 30, 5, 2)]
+    [DataRow(2, 40, 40, 9, 7, 5, 1)]
+    public void MBConvInOnePassMatchesLayerByLayer(int n, int cin, int cout, int h, int w, int kernel, int stride)
+    {
+        RandomSource.ManualSeed(21);
+        using var block = new MBConv(cin, cout, kernel, stride, 6, 0.1f);
+        var rng = new Random(22);
+        foreach (var bn in block.NamedModules().Select(m => m.Value).OfType<BatchNorm2d>())
+        {
+            RandomStatistics(bn, rng);
+        }
+        block.Eval();
+        using var x = Tensor.RandomNormal(new Shape(n, cin, h, w), new Random(23)).Unscope();
+        var layered = Run(block, x, fold: false);
+        var fused = Run(block, x, fold: true);
+        TensorAssert.AreClose(layered, fused, 1e-4 * Math.Max(1, layered.Max(Math.Abs)), 1e-3, $"{block} on {x.Shape}");
+    }
+
     [TestMethod]
     public void FoldedFiltersAreRebuiltWhenParametersOrStatisticsChange()
     {

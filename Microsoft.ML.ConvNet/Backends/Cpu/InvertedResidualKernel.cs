@@ -34,12 +34,16 @@ internal static unsafe class InvertedResidualKernel
 
         /// <summary>Bands of all images: the parallel tasks.</summary>
         public int Tasks => N * ((OH + BandRows - 1) / BandRows);
+
+        /// <summary>Channels of the output: <see cref="Out"/>, or <see cref="Hidden"/> without a projection.</summary>
+        public int OutputChannels(bool projected) => projected ? Out : Hidden;
     }
 
     /// <summary>
     /// y [N, Out, OH, OW] = project(depthwise(expand(x))) (+ x). Filters: expand [Hidden, C], depthwise [Hidden, k·k],
     /// project [Out, Hidden], each with its bias; <paramref name="activation"/> follows the expansion and the depthwise
-    /// convolution.
+    /// convolution. Without a projection (<paramref name="project"/> null, for blocks with a squeeze-excitation between
+    /// the depthwise convolution and the projection), y [N, Hidden, OH, OW] = depthwise(expand(x)).
     /// </summary>
     public static void Forward(float* x, float* expand, float* expandBias, float* depthwise, float* depthwiseBias,
         float* project, float* projectBias, EpilogueActivation activation, bool residual, float* y, Shape s)
@@ -84,8 +88,13 @@ internal static unsafe class InvertedResidualKernel
                         var depthwiseEpilogue = new ConvEpilogue((float*)db, null, activation);
                         for (int c = 0; c < s.Hidden; c++)
                         {
+                            float* output = p == 0 ? (float*)yp + ((nint)n * s.Hidden + c) * oh * ow + (nint)o0 * ow : filtered + (nint)c * rows * ow;
                             DepthwiseConv.ForwardPlane(expanded + (nint)c * bandSize, (float*)d + c * s.Kernel * s.Kernel, depthwiseEpilogue,
-                                c, filtered + (nint)c * rows * ow, 0, g);
+                                c, output, 0, g);
+                        }
+                        if (p == 0)
+                        {
+                            continue;
                         }
 
                         // Projection into the output rows [o0, o0 + rows), the input added back as its epilogue.

@@ -109,7 +109,7 @@ public sealed class MBConv : Module
     /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor input)
     {
-        var y = Block.Forward(input);
+        var y = ForwardFused(input) ?? Block.Forward(input);
         if (!UseResidual)
         {
             return y;
@@ -119,6 +119,24 @@ public sealed class MBConv : Module
         ReleaseIntermediate(dropped, sum);
         ReleaseIntermediate(y, sum);
         return sum;
+    }
+
+    /// <summary>
+    /// The block's branch with the expansion and the depthwise convolution in one pass over bands of rows
+    /// (<see cref="FusedMobileBlock"/>), then the squeeze-excitation and the projection, where that applies; null
+    /// otherwise.
+    /// </summary>
+    private Tensor? ForwardFused(Tensor input)
+    {
+        if (Block.Count != 4 || FusedMobileBlock.TryForward(Block[0], Block[1], null, null, Stride, residual: false, input) is not Tensor depthwise)
+        {
+            return null;
+        }
+        var excited = Block[2].Forward(depthwise);
+        ReleaseIntermediate(depthwise, excited);
+        var y = Block[3].Forward(excited);
+        ReleaseIntermediate(excited, y);
+        return y;
     }
 
     /// <summary>For example <c>MBConv(16→24, stride=2)</c>.</summary>

@@ -1,6 +1,4 @@
 using System.Globalization;
-using Microsoft.ML.ConvNet.Backends;
-using Microsoft.ML.ConvNet.Backends.Cpu;
 using Microsoft.ML.ConvNet.Layers;
 using Microsoft.ML.ConvNet.Tensors;
 
@@ -74,52 +72,13 @@ public sealed class InvertedResidual : Module
     }
 
     /// <summary>
-    /// The whole block in one pass over bands of rows (<see cref="InvertedResidualKernel"/>) where that applies: on the
-    /// CPU, with batch norm folded (inference, or a frozen block, nothing observing the layers), an expansion, and
-    /// enough bands to keep every core busy; null otherwise, and the layers run one by one.
+    /// The whole block in one pass over bands of rows (<see cref="FusedMobileBlock"/>) where that applies; null otherwise,
+    /// and the layers run one by one.
     /// </summary>
-    private unsafe Tensor? TryForwardFused(Tensor input)
-    {
-        if (Conv.Count != 4 || input.Device != Device.Cpu
-            || Conv[0] is not Sequential { Count: 3 } expand || expand[0] is not Conv2d expandConv || expand[1] is not BatchNormBase expandBn || expand[2] is not ReLU6
-            || Conv[1] is not Sequential { Count: 3 } depthwise || depthwise[0] is not Conv2d dwConv || depthwise[1] is not BatchNormBase dwBn || depthwise[2] is not ReLU6
-            || Conv[2] is not Conv2d projectConv || Conv[3] is not BatchNormBase projectBn
-            || !ConvBatchNormFolding.CanFold(expandConv, expandBn, input) || !ConvBatchNormFolding.CanFoldWithin(dwConv, dwBn, input)
-            || !ConvBatchNormFolding.CanFoldWithin(projectConv, projectBn, input))
-        {
-            return null;
-        }
-        int k = dwConv.KernelSize.H, hidden = dwConv.InChannels;
-        if (expandConv.Weight.Device != Device.Cpu || dwConv.Weight.Device != Device.Cpu || projectConv.Weight.Device != Device.Cpu
-            || dwConv.KernelSize.W != k || k % 2 == 0 || dwConv.Padding != new Size2(k / 2, k / 2) || dwConv.Dilation != new Size2(1, 1)
-            || dwConv.Stride != new Size2(Stride, Stride) || dwConv.Groups != hidden || dwConv.OutChannels != hidden
-            || expandConv.KernelSize != new Size2(1, 1) || expandConv.Stride != new Size2(1, 1) || expandConv.Padding != new Size2(0, 0) || expandConv.Groups != 1
-            || projectConv.KernelSize != new Size2(1, 1) || projectConv.Stride != new Size2(1, 1) || projectConv.Padding != new Size2(0, 0) || projectConv.Groups != 1)
-        {
-            return null;
-        }
-        var shape = new InvertedResidualKernel.Shape(input.Shape[0], input.Shape[1], input.Shape[2], input.Shape[3], hidden, k, Stride, OutChannels);
-        if (shape.Tasks < CpuParallel.Threads || shape.OH < 1 || shape.OW < 1)
-        {
-            return null;
-        }
-        var (w1, b1) = expandBn.FoldedFor(expandConv);
-        var (w2, b2) = dwBn.FoldedFor(dwConv);
-        var (w3, b3) = projectBn.FoldedFor(projectConv);
-        var y = input.EmptyLike(new Shape(shape.N, OutChannels, shape.OH, shape.OW));
-        fixed (float* px = input.Span)
-        fixed (float* pw1 = w1.Span)
-        fixed (float* pb1 = b1.Span)
-        fixed (float* pw2 = w2.Span)
-        fixed (float* pb2 = b2.Span)
-        fixed (float* pw3 = w3.Span)
-        fixed (float* pb3 = b3.Span)
-        fixed (float* py = y.Span)
-        {
-            InvertedResidualKernel.Forward(px, pw1, pb1, pw2, pb2, pw3, pb3, EpilogueActivation.Relu6, UseResidual, py, shape);
-        }
-        return y;
-    }
+    private Tensor? TryForwardFused(Tensor input)
+        => Conv.Count == 4 && Conv[2] is Conv2d projectConv && Conv[3] is BatchNormBase projectBn
+            ? FusedMobileBlock.TryForward(Conv[0], Conv[1], projectConv, projectBn, Stride, UseResidual, input)
+            : null;
 
     /// <summary>For example <c>InvertedResidual(24→24, stride=1, residual)</c>.</summary>
     public override string ToString()
