@@ -108,16 +108,7 @@ public sealed class ConvBatchNormFoldingTests
     {
         RandomSource.ManualSeed(11);
         using var block = new InvertedResidual(cin, cout, stride, expand);
-        var rng = new Random(12);
-        foreach (var bn in block.NamedModules().Select(m => m.Value).OfType<BatchNorm2d>())
-        {
-            RandomStatistics(bn, rng);
-        }
-        block.Eval();
-        using var x = Tensor.RandomNormal(new Shape(n, cin, h, w), new Random(13)).Unscope();
-        var layered = Run(block, x, fold: false);
-        var fused = Run(block, x, fold: true);
-        TensorAssert.AreClose(layered, fused, 1e-4 * Math.Max(1, layered.Max(Math.Abs)), 1e-3, $"{block} on {x.Shape}");
+        CheckFoldedBlock(block, new Shape(n, cin, h, w), seed: 12);
     }
 
     /// <summary>EfficientNet's MBConv with its expansion and depthwise convolution in one pass (SiLU, 3×3 and 5×5, both strides).</summary>
@@ -129,13 +120,19 @@ public sealed class ConvBatchNormFoldingTests
     {
         RandomSource.ManualSeed(21);
         using var block = new MBConv(cin, cout, kernel, stride, 6, 0.1f);
-        var rng = new Random(22);
+        CheckFoldedBlock(block, new Shape(n, cin, h, w), seed: 22);
+    }
+
+    /// <summary>The block in evaluation mode with random batch-norm statistics, folded against layer by layer.</summary>
+    private static void CheckFoldedBlock(Module block, Shape input, int seed)
+    {
+        var rng = new Random(seed);
         foreach (var bn in block.NamedModules().Select(m => m.Value).OfType<BatchNorm2d>())
         {
             RandomStatistics(bn, rng);
         }
         block.Eval();
-        using var x = Tensor.RandomNormal(new Shape(n, cin, h, w), new Random(23)).Unscope();
+        using var x = Tensor.RandomNormal(input, rng).Unscope();
         var layered = Run(block, x, fold: false);
         var fused = Run(block, x, fold: true);
         TensorAssert.AreClose(layered, fused, 1e-4 * Math.Max(1, layered.Max(Math.Abs)), 1e-3, $"{block} on {x.Shape}");

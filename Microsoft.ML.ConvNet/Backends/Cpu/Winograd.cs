@@ -517,10 +517,13 @@ internal static unsafe class Winograd
         }
     }
 
-    /// <summary>*o = v, or with the residual and the activation of <paramref name="tail"/> (the bias is in v already).</summary>
+    /// <summary>
+    /// *o = v, or, when <paramref name="post"/>, with the residual and the activation of <paramref name="tail"/> (the bias
+    /// is in v already).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Put(float* o, float v, in ConvEpilogue tail, int channel, float* y)
-        => *o = tail.IsEmpty ? v : tail.Scalar(v, channel, (nint)(o - y));
+    private static void Put(float* o, float v, bool post, in ConvEpilogue tail, int channel, float* y)
+        => *o = post ? tail.Scalar(v, channel, (nint)(o - y)) : v;
 
     /// <summary>
     /// y tiles [t0, t0 + count) = epilogue(Aᵀ m A) with Aᵀ = [[1, 1, 1, 0], [0, 1, −1, −1]], from the products
@@ -532,6 +535,7 @@ internal static unsafe class Winograd
     {
         nint ohw = (nint)oh * ow, plane = (nint)k * ld;
         var tail = epilogue.WithoutBias;
+        bool post = !tail.IsEmpty;
         float* q = stackalloc float[4 * 8];
         for (int ki = 0; ki < k; ki++)
         {
@@ -577,17 +581,17 @@ internal static unsafe class Winograd
                     int oy = 2 * tile.Y, ox = 2 * tile.X;
                     float* o = y + ((nint)tile.Image * k + ki) * ohw + (nint)oy * ow + ox;
                     bool right = ox + 1 < ow;
-                    Put(o, q[l], tail, ki, y);
+                    Put(o, q[l], post, tail, ki, y);
                     if (right)
                     {
-                        Put(o + 1, q[8 + l], tail, ki, y);
+                        Put(o + 1, q[8 + l], post, tail, ki, y);
                     }
                     if (oy + 1 < oh)
                     {
-                        Put(o + ow, q[16 + l], tail, ki, y);
+                        Put(o + ow, q[16 + l], post, tail, ki, y);
                         if (right)
                         {
-                            Put(o + ow + 1, q[24 + l], tail, ki, y);
+                            Put(o + ow + 1, q[24 + l], post, tail, ki, y);
                         }
                     }
                 }
@@ -828,6 +832,7 @@ internal static unsafe class Winograd
         const int lanes = 8;
         nint ohw = (nint)oh * ow, plane = (nint)k * ld;
         var tail = epilogue.WithoutBias;
+        bool post = !tail.IsEmpty;
         float* t = stackalloc float[24 * lanes];
         float* q = stackalloc float[16 * lanes];
         for (int ki = 0; ki < k; ki++)
@@ -857,7 +862,7 @@ internal static unsafe class Winograd
                     {
                         for (int cc = 0; cc < cols; cc++)
                         {
-                            Put(o + cc, q[(4 * r + cc) * lanes + l], tail, ki, y);
+                            Put(o + cc, q[(4 * r + cc) * lanes + l], post, tail, ki, y);
                         }
                     }
                 }
