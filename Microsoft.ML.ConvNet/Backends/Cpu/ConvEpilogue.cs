@@ -74,14 +74,34 @@ internal readonly unsafe struct ConvEpilogue
     /// dst[j] = act(src[j] + bias[<paramref name="channel"/>] + residual[<paramref name="element"/> + j]) for
     /// j &lt; <paramref name="count"/>; <paramref name="dst"/> may be <paramref name="src"/>.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Row(float* src, float* dst, int channel, nint element, int count)
     {
         float add = Bias == null ? 0f : Bias[channel];
+        if (IsBiasOnly)
+        {
+            // The common case (a bias or nothing), short enough to inline into the kernels' loops.
+            var addV = Vector256.Create(add);
+            int i = 0;
+            for (; i + 8 <= count; i += 8)
+            {
+                Vector256.Store(Vector256.Load(src + i) + addV, dst + i);
+            }
+            for (; i < count; i++)
+            {
+                dst[i] = src[i] + add;
+            }
+            return;
+        }
+        RowWithResidualOrActivation(src, dst, add, element, count);
+    }
+
+    /// <summary>The rest of <see cref="Row"/>: the bias, then the residual, then the activation.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void RowWithResidualOrActivation(float* src, float* dst, float add, nint element, int count)
+    {
         float* res = Residual == null ? null : Residual + element;
         var addV = Vector256.Create(add);
-        var zero = Vector256<float>.Zero;
-        var six = Vector256.Create(6f);
         int j = 0;
         for (; j + 8 <= count; j += 8)
         {
@@ -90,14 +110,7 @@ internal readonly unsafe struct ConvEpilogue
             {
                 v += Vector256.Load(res + j);
             }
-            v = Activation switch
-            {
-                EpilogueActivation.Relu => Vector256.Max(v, zero),
-                EpilogueActivation.Relu6 => Vector256.Min(Vector256.Max(v, zero), six),
-                EpilogueActivation.Silu => v / (Vector256<float>.One + Vector256.Exp(-v)),
-                _ => v,
-            };
-            Vector256.Store(v, dst + j);
+            Vector256.Store(Activate(v, Activation), dst + j);
         }
         for (; j < count; j++)
         {
@@ -111,6 +124,16 @@ internal readonly unsafe struct ConvEpilogue
             };
         }
     }
+
+    /// <summary><paramref name="activation"/> of each lane of <paramref name="v"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Activate(Vector256<float> v, EpilogueActivation activation) => activation switch
+    {
+        EpilogueActivation.Relu => Vector256.Max(v, Vector256<float>.Zero),
+        EpilogueActivation.Relu6 => Vector256.Min(Vector256.Max(v, Vector256<float>.Zero), Vector256.Create(6f)),
+        EpilogueActivation.Silu => v / (Vector256<float>.One + Vector256.Exp(-v)),
+        _ => v,
+    };
 
     /// <summary>act(<paramref name="v"/> + bias[<paramref name="channel"/>] + residual[<paramref name="element"/>]).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

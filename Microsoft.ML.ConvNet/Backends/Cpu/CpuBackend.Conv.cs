@@ -82,21 +82,24 @@ public sealed partial class CpuBackend
             }
             if (algorithm == ConvAlgorithm.FullWindow)
             {
-                // y [N, K] = x [N, C·R·S] · Wᵀ: one GEMM over the whole batch, then the epilogue per image (the bias
-                // runs along C's rows here, not down its columns as the GEMM's epilogue would add it).
-                var fa = new DenseA((float*)xp, depth, trans: false);
-                var fb = new DenseB((float*)wp, depth, trans: true);
-                Sgemm.Run(ref fa, ref fb, g.N, g.K, depth, 1f, 0f, (float*)yp, g.K);
-                if (!epilogue.IsEmpty)
+                // y [N, K] = x [N, C·R·S] · Wᵀ (+ bias): one GEMM over the whole batch. The bias runs along C's rows
+                // here, not down its columns as the GEMM's epilogue adds it: it is written first and accumulated onto,
+                // and a residual or an activation is applied after the product.
+                float beta = 0f;
+                if (epilogue.Bias != null)
                 {
                     for (int n = 0; n < g.N; n++)
                     {
-                        for (int k = 0; k < g.K; k++)
-                        {
-                            nint at = (nint)n * g.K + k;
-                            ((float*)yp)[at] = epilogue.Scalar(((float*)yp)[at], k, at);
-                        }
+                        new ReadOnlySpan<float>(epilogue.Bias, g.K).CopyTo(new Span<float>((float*)yp + (nint)n * g.K, g.K));
                     }
+                    beta = 1f;
+                }
+                var fa = new DenseA((float*)xp, depth, trans: false);
+                var fb = new DenseB((float*)wp, depth, trans: true);
+                Sgemm.Run(ref fa, ref fb, g.N, g.K, depth, 1f, beta, (float*)yp, g.K);
+                if (!epilogue.IsBiasOnly)
+                {
+                    epilogue.WithoutBias.Planes((float*)yp, g.N * g.K, g.K, 1);
                 }
                 return;
             }

@@ -518,8 +518,8 @@ internal static unsafe class Winograd
     }
 
     /// <summary>
-    /// *o = v, or, when <paramref name="post"/>, with the residual and the activation of <paramref name="tail"/> (the bias
-    /// is in v already).
+    /// *o = v, or, when <paramref name="post"/>, with the residual and then the activation of <paramref name="tail"/> (the
+    /// bias is in v already).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Put(float* o, float v, bool post, in ConvEpilogue tail, int channel, float* y)
@@ -534,8 +534,10 @@ internal static unsafe class Winograd
         int tilesW, int t0, int count)
     {
         nint ohw = (nint)oh * ow, plane = (nint)k * ld;
+        // Without a residual the activation runs on the transformed vectors; with one, on each output after the addition.
         var tail = epilogue.WithoutBias;
-        bool post = !tail.IsEmpty;
+        bool post = tail.Residual != null;
+        var activation = post ? EpilogueActivation.None : tail.Activation;
         float* q = stackalloc float[4 * 8];
         for (int ki = 0; ki < k; ki++)
         {
@@ -571,10 +573,10 @@ internal static unsafe class Winograd
                 var u2 = m6 - m10 - m14;
                 var u3 = m7 - m11 - m15;
                 var bv = Vector256.Create(b);
-                Vector256.Store(s0 + s1 + s2 + bv, q);
-                Vector256.Store(s1 - s2 - s3 + bv, q + 8);
-                Vector256.Store(u0 + u1 + u2 + bv, q + 16);
-                Vector256.Store(u1 - u2 - u3 + bv, q + 24);
+                Vector256.Store(ConvEpilogue.Activate(s0 + s1 + s2 + bv, activation), q);
+                Vector256.Store(ConvEpilogue.Activate(s1 - s2 - s3 + bv, activation), q + 8);
+                Vector256.Store(ConvEpilogue.Activate(u0 + u1 + u2 + bv, activation), q + 16);
+                Vector256.Store(ConvEpilogue.Activate(u1 - u2 - u3 + bv, activation), q + 24);
                 int lanes = Math.Min(8, count - j0);
                 for (int l = 0; l < lanes; l++, tile.Next())
                 {
@@ -831,8 +833,10 @@ internal static unsafe class Winograd
     {
         const int lanes = 8;
         nint ohw = (nint)oh * ow, plane = (nint)k * ld;
+        // Without a residual the activation runs on the transformed vectors; with one, on each output after the addition.
         var tail = epilogue.WithoutBias;
-        bool post = !tail.IsEmpty;
+        bool post = tail.Residual != null;
+        var activation = post ? EpilogueActivation.None : tail.Activation;
         float* t = stackalloc float[24 * lanes];
         float* q = stackalloc float[16 * lanes];
         for (int ki = 0; ki < k; ki++)
@@ -851,6 +855,13 @@ internal static unsafe class Winograd
                 {
                     // (Aᵀ m) A, row row, plus the bias.
                     OutputRows(t + 6 * row * lanes, lanes, q + 4 * row * lanes, lanes, bv);
+                }
+                if (activation != EpilogueActivation.None)
+                {
+                    for (int i = 0; i < 16 * lanes; i += lanes)
+                    {
+                        Vector256.Store(ConvEpilogue.Activate(Vector256.Load(q + i), activation), q + i);
+                    }
                 }
                 int n = Math.Min(lanes, count - j0);
                 for (int l = 0; l < n; l++, tile.Next())
