@@ -1,3 +1,4 @@
+using Microsoft.ML.ConvNet.Backends;
 using Microsoft.ML.ConvNet.Layers;
 using Microsoft.ML.ConvNet.Models;
 using Microsoft.ML.ConvNet.Tensors;

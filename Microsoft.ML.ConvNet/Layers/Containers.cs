@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Microsoft.ML.ConvNet.Backends;
 using Microsoft.ML.ConvNet.Tensors;
 
 namespace Microsoft.ML.ConvNet.Layers;

@@ -4,22 +4,6 @@ using Microsoft.ML.ConvNet.Tensors;
 
 namespace Microsoft.ML.ConvNet.Layers;
 
-/// <summary>The activation a fused convolution applies after its batch norm (and residual addition).</summary>
-internal enum FusedActivation
-{
-    /// <summary>None.</summary>
-    None,
-
-    /// <summary>max(0, x).</summary>
-    Relu,
-
-    /// <summary>min(max(0, x), 6).</summary>
-    Relu6,
-
-    /// <summary>x·σ(x).</summary>
-    Silu,
-}
-
 /// <summary>
 /// Convolution → evaluation-mode batch norm (→ residual addition) (→ activation) as one convolution: the batch norm's
 /// affine map y = (z − mean)·γ/√(var + ε) + β is folded into the convolution's filters and bias

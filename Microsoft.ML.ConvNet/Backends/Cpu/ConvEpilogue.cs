@@ -3,22 +3,6 @@ using System.Runtime.Intrinsics;
 
 namespace Microsoft.ML.ConvNet.Backends.Cpu;
 
-/// <summary>The activations a convolution applies as it writes its output (<see cref="ConvEpilogue"/>).</summary>
-internal enum EpilogueActivation
-{
-    /// <summary>None.</summary>
-    None,
-
-    /// <summary>max(0, v).</summary>
-    Relu,
-
-    /// <summary>min(max(0, v), 6).</summary>
-    Relu6,
-
-    /// <summary>v·σ(v).</summary>
-    Silu,
-}
-
 /// <summary>
 /// What a convolution adds to each output as it writes it: y = act(conv + bias[k] + residual), with the bias per output
 /// channel k, the residual laid out as the output and the activation all optional. The kernels apply it to rows of
@@ -28,7 +12,7 @@ internal enum EpilogueActivation
 internal readonly unsafe struct ConvEpilogue
 {
     /// <summary>The epilogue with a bias of [K] (or null), a residual laid out as the output (or null) and an activation.</summary>
-    public ConvEpilogue(float* bias, float* residual, EpilogueActivation activation)
+    public ConvEpilogue(float* bias, float* residual, FusedActivation activation)
     {
         Bias = bias;
         Residual = residual;
@@ -42,21 +26,21 @@ internal readonly unsafe struct ConvEpilogue
     public float* Residual { get; }
 
     /// <summary>Applied last.</summary>
-    public EpilogueActivation Activation { get; }
+    public FusedActivation Activation { get; }
 
     /// <summary>True when the epilogue changes nothing.</summary>
-    public bool IsEmpty => Bias == null && Residual == null && Activation == EpilogueActivation.None;
+    public bool IsEmpty => Bias == null && Residual == null && Activation == FusedActivation.None;
 
     /// <summary>True when only a bias, or nothing, is added: the kernels' own bias handling covers it.</summary>
-    public bool IsBiasOnly => Residual == null && Activation == EpilogueActivation.None;
+    public bool IsBiasOnly => Residual == null && Activation == FusedActivation.None;
 
     /// <summary>The activation of <paramref name="op"/>, or null when no epilogue computes it.</summary>
-    public static EpilogueActivation? ActivationOf(UnaryOp? op) => op switch
+    public static FusedActivation? ActivationOf(UnaryOp? op) => op switch
     {
-        null => EpilogueActivation.None,
-        UnaryOp.Relu => EpilogueActivation.Relu,
-        UnaryOp.Relu6 => EpilogueActivation.Relu6,
-        UnaryOp.Silu => EpilogueActivation.Silu,
+        null => FusedActivation.None,
+        UnaryOp.Relu => FusedActivation.Relu,
+        UnaryOp.Relu6 => FusedActivation.Relu6,
+        UnaryOp.Silu => FusedActivation.Silu,
         _ => null,
     };
 
@@ -114,64 +98,32 @@ internal readonly unsafe struct ConvEpilogue
         }
         for (; j < count; j++)
         {
-            float v = src[j] + add + (res == null ? 0f : res[j]);
-            dst[j] = Activation switch
-            {
-                EpilogueActivation.Relu => MathF.Max(v, 0f),
-                EpilogueActivation.Relu6 => Math.Clamp(v, 0f, 6f),
-                EpilogueActivation.Silu => v / (1f + MathF.Exp(-v)),
-                _ => v,
-            };
+            dst[j] = Activate(src[j] + add + (res == null ? 0f : res[j]), Activation);
         }
     }
 
     /// <summary><paramref name="activation"/> of each lane of <paramref name="v"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Activate(Vector256<float> v, EpilogueActivation activation) => activation switch
+    public static Vector256<float> Activate(Vector256<float> v, FusedActivation activation) => activation switch
     {
-        EpilogueActivation.Relu => Vector256.Max(v, Vector256<float>.Zero),
-        EpilogueActivation.Relu6 => Vector256.Min(Vector256.Max(v, Vector256<float>.Zero), Vector256.Create(6f)),
-        EpilogueActivation.Silu => v / (Vector256<float>.One + Vector256.Exp(-v)),
+        FusedActivation.Relu => Vector256.Max(v, Vector256<float>.Zero),
+        FusedActivation.Relu6 => Vector256.Min(Vector256.Max(v, Vector256<float>.Zero), Vector256.Create(6f)),
+        FusedActivation.Silu => v / (Vector256<float>.One + Vector256.Exp(-v)),
+        _ => v,
+    };
+
+    /// <summary><paramref name="activation"/> of <paramref name="v"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Activate(float v, FusedActivation activation) => activation switch
+    {
+        FusedActivation.Relu => MathF.Max(v, 0f),
+        FusedActivation.Relu6 => Math.Clamp(v, 0f, 6f),
+        FusedActivation.Silu => v / (1f + MathF.Exp(-v)),
         _ => v,
     };
 
     /// <summary>act(<paramref name="v"/> + bias[<paramref name="channel"/>] + residual[<paramref name="element"/>]).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float Scalar(float v, int channel, nint element)
-    {
-        if (Bias != null)
-        {
-            v += Bias[channel];
-        }
-        if (Residual != null)
-        {
-            v += Residual[element];
-        }
-        return Activation switch
-        {
-            EpilogueActivation.Relu => MathF.Max(v, 0f),
-            EpilogueActivation.Relu6 => Math.Clamp(v, 0f, 6f),
-            EpilogueActivation.Silu => v / (1f + MathF.Exp(-v)),
-            _ => v,
-        };
-    }
-
-    /// <summary>
-    /// Applies the epilogue in place to the planes [<paramref name="planes"/>, <paramref name="planeSize"/>] of an
-    /// output with <paramref name="channels"/> channels, plane by plane in parallel (for kernels that write their output
-    /// before the epilogue can run).
-    /// </summary>
-    public void Planes(float* y, int planes, int channels, int planeSize)
-    {
-        var self = this;
-        nint yp = (nint)y;
-        CpuBackend.ForChunks(planes, (from, to) =>
-        {
-            for (int p = from; p < to; p++)
-            {
-                float* row = (float*)yp + (nint)p * planeSize;
-                self.Row(row, row, p % channels, (nint)p * planeSize, planeSize);
-            }
-        });
-    }
+        => Activate(v + (Bias == null ? 0f : Bias[channel]) + (Residual == null ? 0f : Residual[element]), Activation);
 }

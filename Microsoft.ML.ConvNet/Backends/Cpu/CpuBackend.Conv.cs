@@ -46,7 +46,7 @@ public sealed partial class CpuBackend
         fixed (float* pb = bias == null ? default : bias.Span)
         fixed (float* pr = residual == null ? default : residual.Span)
         {
-            Conv2dForward(x, w, y, g, new ConvEpilogue(pb, pr, fused ?? EpilogueActivation.None));
+            Conv2dForward(x, w, y, g, new ConvEpilogue(pb, pr, fused ?? FusedActivation.None));
         }
         if (fused == null)
         {
@@ -99,7 +99,8 @@ public sealed partial class CpuBackend
                 Sgemm.Run(ref fa, ref fb, g.N, g.K, depth, 1f, beta, (float*)yp, g.K);
                 if (!epilogue.IsBiasOnly)
                 {
-                    epilogue.WithoutBias.Planes((float*)yp, g.N * g.K, g.K, 1);
+                    // Without the bias, the channel of an element no longer matters: one row over the whole output.
+                    epilogue.WithoutBias.Row((float*)yp, (float*)yp, 0, 0, g.N * g.K);
                 }
                 return;
             }

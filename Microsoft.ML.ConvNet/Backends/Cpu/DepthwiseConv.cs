@@ -33,7 +33,7 @@ internal static unsafe class DepthwiseConv
         int rows = (blocks * blockRows - 1) * sh + (g.R - 1) * g.DilationH + 1;
         int width = ow + (g.S - 1) * g.DilationW / sw + 1 + blockCols;
         nint rowFloats = (nint)sw * width;
-        float* pad = Scratch(rows * rowFloats);
+        float* pad = Sgemm.PackBuffer(ref _scratch, (int)(rows * rowFloats));
         FillPadded(x, pad, g, rows, width);
 
         // Tap (r, s) reads padded column q·sw + s·dw for output column q: phase (s·dw) mod sw, column q + (s·dw) / sw.
@@ -216,16 +216,7 @@ internal static unsafe class DepthwiseConv
         }
     }
 
-    /// <summary>This thread's scratch plane of at least <paramref name="floats"/> floats (pinned, reused).</summary>
-    private static float* Scratch(nint floats)
-    {
-        if (_scratch == null || _scratch.Length < floats)
-        {
-            _scratch = GC.AllocateUninitializedArray<float>((int)floats, pinned: true);
-        }
-        return (float*)Unsafe.AsPointer(ref _scratch[0]);
-    }
-
+    /// <summary>This thread's padded scratch plane (<see cref="ForwardPlane"/>).</summary>
     [ThreadStatic]
     private static float[]? _scratch;
 

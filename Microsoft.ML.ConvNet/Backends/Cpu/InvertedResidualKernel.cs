@@ -20,7 +20,10 @@ internal static unsafe class InvertedResidualKernel
     /// </summary>
     private const int BandFloats = 256 * 1024;
 
-    /// <summary>The geometry of one block: input [N, C, H, W], expansion to Hidden channels, k×k depthwise with the stride, projection to Out.</summary>
+    /// <summary>
+    /// The geometry of one block: input [N, C, H, W], expansion to Hidden channels, k×k depthwise with the stride,
+    /// projection to Out (Out = Hidden for a block run without its projection).
+    /// </summary>
     public readonly record struct Shape(int N, int C, int H, int W, int Hidden, int Kernel, int Stride, int Out)
     {
         /// <summary>Output rows and columns.</summary>
@@ -34,9 +37,6 @@ internal static unsafe class InvertedResidualKernel
 
         /// <summary>Bands of all images: the parallel tasks.</summary>
         public int Tasks => N * ((OH + BandRows - 1) / BandRows);
-
-        /// <summary>Channels of the output: <see cref="Out"/>, or <see cref="Hidden"/> without a projection.</summary>
-        public int OutputChannels(bool projected) => projected ? Out : Hidden;
     }
 
     /// <summary>
@@ -46,7 +46,7 @@ internal static unsafe class InvertedResidualKernel
     /// the depthwise convolution and the projection), y [N, Hidden, OH, OW] = depthwise(expand(x)).
     /// </summary>
     public static void Forward(float* x, float* expand, float* expandBias, float* depthwise, float* depthwiseBias,
-        float* project, float* projectBias, EpilogueActivation activation, bool residual, float* y, Shape s)
+        float* project, float* projectBias, FusedActivation activation, bool residual, float* y, Shape s)
     {
         int oh = s.OH, ow = s.OW, bandRows = s.BandRows, bands = (oh + bandRows - 1) / bandRows, pad = s.Kernel / 2;
         int maxRows = (bandRows - 1) * s.Stride + s.Kernel;
@@ -54,7 +54,8 @@ internal static unsafe class InvertedResidualKernel
         nint p = (nint)project, pb = (nint)projectBias;
         CpuBackend.ForChunks(s.N * bands, (from, to) =>
         {
-            var work = BufferPool.Rent(s.Hidden * (maxRows * s.W + bandRows * ow));
+            // The expanded band, and the depthwise band where a projection reads it (otherwise it goes straight to y).
+            var work = BufferPool.Rent(s.Hidden * (maxRows * s.W + (p == 0 ? 0 : bandRows * ow)));
             try
             {
                 fixed (float* pw = work)
@@ -101,7 +102,7 @@ internal static unsafe class InvertedResidualKernel
                         nint at = (nint)n * s.Out * oh * ow + (nint)o0 * ow;
                         var pa = new DenseA((float*)p, s.Hidden, trans: false);
                         var pbm = new DenseB(filtered, rows * ow, trans: false);
-                        var projectEpilogue = new ConvEpilogue((float*)pb, residual ? xImg + (nint)o0 * ow : null, EpilogueActivation.None);
+                        var projectEpilogue = new ConvEpilogue((float*)pb, residual ? xImg + (nint)o0 * ow : null, FusedActivation.None);
                         Sgemm.Run(ref pa, ref pbm, s.Out, rows * ow, s.Hidden, (float*)yp + at, oh * ow, projectEpilogue, parallel: false);
                     }
                 }

@@ -19,7 +19,7 @@ internal static unsafe class PackedFilters
 
     private sealed record Entry(int Version, float[] Data);
 
-    private static readonly ConditionalWeakTable<Tensor, ConcurrentDictionary<string, Entry>> Table = new();
+    private static readonly ConditionalWeakTable<Tensor, ConcurrentDictionary<(string Transform, int Variant), Entry>> Table = new();
 
     /// <summary>Whether filters are kept transformed (tests compare both paths).</summary>
     internal static bool Enabled { get; set; } = true;
@@ -30,48 +30,53 @@ internal static unsafe class PackedFilters
     /// </summary>
     public static float[]? ForGemm(Tensor w, int groups, int kg, int depth)
     {
-        int size = Sgemm.PackedSize(kg, depth);
-        return Get(w, $"gemm {groups}", size * groups, (pw, pd) =>
-        {
-            for (int gi = 0; gi < groups; gi++)
-            {
-                Sgemm.PackWhole(pw + (nint)gi * kg * depth, depth, kg, depth, pd + (nint)gi * size);
-            }
-        });
+        var kind = ("gemm", groups);
+        int floats = Sgemm.PackedSize(kg, depth) * groups;
+        return !Keeps(w) ? null : Kept(w, kind, floats) ?? PackForGemm(w, kind, floats, groups, kg, depth);
     }
 
     /// <summary>The filters transformed for Winograd's forward pass on <paramref name="g"/>, or null when they are transformed per call.</summary>
     public static float[]? ForWinograd(Tensor w, in ConvGeometry g)
     {
         bool large = Winograd.UsesLargeTiles(g);
-        var geometry = g;
-        return Get(w, large ? "winograd 4x4" : "winograd 2x2", Winograd.TransformedSize(g, large),
-            (pw, pd) => Winograd.TransformForward(pw, pd, geometry, large));
+        var kind = ("winograd", large ? 4 : 2);
+        int floats = Winograd.TransformedSize(g, large);
+        return !Keeps(w) ? null : Kept(w, kind, floats) ?? TransformForWinograd(w, kind, floats, g, large);
     }
 
-    /// <summary>
-    /// The transform of <paramref name="w"/> named <paramref name="kind"/> (<paramref name="floats"/> floats, in a pinned
-    /// array), computed on first use and whenever the tensor's version changed; null when w requires a gradient or
-    /// keeping is off.
-    /// </summary>
-    private static float[]? Get(Tensor w, string kind, int floats, Transform transform)
+    // The transforms are built in methods of their own, so that the delegates capturing their arguments are
+    // allocated when a transform is built, not on every call that finds it kept.
+    private static float[] PackForGemm(Tensor w, (string, int) kind, int floats, int groups, int kg, int depth)
+        => Keep(w, kind, floats, (pw, pd) =>
+        {
+            for (int gi = 0; gi < groups; gi++)
+            {
+                Sgemm.PackWhole(pw + (nint)gi * kg * depth, depth, kg, depth, pd + (nint)gi * (floats / groups));
+            }
+        });
+
+    private static float[] TransformForWinograd(Tensor w, (string, int) kind, int floats, ConvGeometry g, bool large)
+        => Keep(w, kind, floats, (pw, pd) => Winograd.TransformForward(pw, pd, g, large));
+
+    /// <summary>Whether w's transforms are kept: it needs no gradient and keeping is on.</summary>
+    private static bool Keeps(Tensor w) => Enabled && !w.RequiresGrad;
+
+    /// <summary>The kept transform of <paramref name="w"/> named by <paramref name="kind"/>, or null when there is none for its current version.</summary>
+    private static float[]? Kept(Tensor w, (string Transform, int Variant) kind, int floats)
+        => Table.TryGetValue(w, out var entries) && entries.TryGetValue(kind, out var entry) && entry.Version == w.Version && entry.Data.Length == floats
+            ? entry.Data
+            : null;
+
+    /// <summary>Computes the transform of <paramref name="w"/> (<paramref name="floats"/> floats, in a pinned array) and keeps it for its current version.</summary>
+    private static float[] Keep(Tensor w, (string Transform, int Variant) kind, int floats, Transform transform)
     {
-        if (!Enabled || w.RequiresGrad)
-        {
-            return null;
-        }
-        var entries = Table.GetValue(w, _ => new ConcurrentDictionary<string, Entry>());
-        if (entries.TryGetValue(kind, out var entry) && entry.Version == w.Version && entry.Data.Length == floats)
-        {
-            return entry.Data;
-        }
         var data = GC.AllocateUninitializedArray<float>(floats, pinned: true);
         fixed (float* pw = w.Span)
         fixed (float* pd = data)
         {
             transform(pw, pd);
         }
-        entries[kind] = new Entry(w.Version, data);
+        Table.GetValue(w, _ => new ConcurrentDictionary<(string Transform, int Variant), Entry>())[kind] = new Entry(w.Version, data);
         return data;
     }
 }

@@ -364,10 +364,10 @@ internal static unsafe class Sgemm
     }
 
     /// <summary>
-    /// This thread's packing buffer, grown to at least <paramref name="size"/> floats. Pinned, so it needs no
-    /// <c>fixed</c>; a thread runs one GEMM at a time, so the buffer is free whenever a GEMM starts.
+    /// A thread's working buffer (a [ThreadStatic] field), grown to at least <paramref name="size"/> floats. Pinned, so it
+    /// needs no <c>fixed</c>; the packing buffers are free whenever a GEMM starts, since a thread runs one at a time.
     /// </summary>
-    private static float* PackBuffer(ref float[]? buffer, int size)
+    internal static float* PackBuffer(ref float[]? buffer, int size)
     {
         if (buffer == null || buffer.Length < size)
         {

@@ -537,7 +537,7 @@ internal static unsafe class Winograd
         // Without a residual the activation runs on the transformed vectors; with one, on each output after the addition.
         var tail = epilogue.WithoutBias;
         bool post = tail.Residual != null;
-        var activation = post ? EpilogueActivation.None : tail.Activation;
+        var activation = post ? FusedActivation.None : tail.Activation;
         float* q = stackalloc float[4 * 8];
         for (int ki = 0; ki < k; ki++)
         {
@@ -836,7 +836,7 @@ internal static unsafe class Winograd
         // Without a residual the activation runs on the transformed vectors; with one, on each output after the addition.
         var tail = epilogue.WithoutBias;
         bool post = tail.Residual != null;
-        var activation = post ? EpilogueActivation.None : tail.Activation;
+        var activation = post ? FusedActivation.None : tail.Activation;
         float* t = stackalloc float[24 * lanes];
         float* q = stackalloc float[16 * lanes];
         for (int ki = 0; ki < k; ki++)
@@ -856,7 +856,7 @@ internal static unsafe class Winograd
                     // (Aᵀ m) A, row row, plus the bias.
                     OutputRows(t + 6 * row * lanes, lanes, q + 4 * row * lanes, lanes, bv);
                 }
-                if (activation != EpilogueActivation.None)
+                if (activation != FusedActivation.None)
                 {
                     for (int i = 0; i < 16 * lanes; i += lanes)
                     {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.ML.ConvNet.Backends;
 using Microsoft.ML.ConvNet.Layers;
 using Microsoft.ML.ConvNet.Tensors;
 

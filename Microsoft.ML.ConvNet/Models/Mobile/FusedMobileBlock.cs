@@ -12,8 +12,8 @@ namespace Microsoft.ML.ConvNet.Models;
 internal static class FusedMobileBlock
 {
     /// <summary>
-    /// Runs <paramref name="expand"/> and <paramref name="depthwise"/> (conv-BN-activation each, both ReLU6 or both
-    /// SiLU), then the projection when <paramref name="projectConv"/> is given (adding the input when
+    /// Runs <paramref name="expand"/> and <paramref name="depthwise"/> (conv-BN-activation each, with the same ReLU,
+    /// ReLU6 or SiLU), then the projection when <paramref name="projectConv"/> is given (adding the input when
     /// <paramref name="residual"/>), in one pass where that applies: on the CPU, with batch norm folded (inference or a
     /// frozen block, nothing observing the layers) and at least as many bands as cores. Returns null otherwise, and the
     /// caller runs the layers one by one. Without a projection the result is the depthwise output [N, hidden, OH, OW].
@@ -24,7 +24,7 @@ internal static class FusedMobileBlock
         if (input.Device != Device.Cpu
             || expand is not Sequential { Count: 3 } e || e[0] is not Conv2d expandConv || e[1] is not BatchNormBase expandBn
             || depthwise is not Sequential { Count: 3 } d || d[0] is not Conv2d dwConv || d[1] is not BatchNormBase dwBn
-            || ActivationOf(e[2]) is not EpilogueActivation activation || ActivationOf(d[2]) != activation
+            || ConvBatchNormFolding.ActivationOf(e[2]) is not FusedActivation activation || ConvBatchNormFolding.ActivationOf(d[2]) != activation
             || !ConvBatchNormFolding.CanFold(expandConv, expandBn, input) || !ConvBatchNormFolding.CanFoldWithin(dwConv, dwBn, input)
             || (projectConv != null && (projectBn == null || !ConvBatchNormFolding.CanFoldWithin(projectConv, projectBn, input))))
         {
@@ -47,7 +47,7 @@ internal static class FusedMobileBlock
         var (w1, b1) = expandBn.FoldedFor(expandConv);
         var (w2, b2) = dwBn.FoldedFor(dwConv);
         var (w3, b3) = projectConv == null ? (null, null) : projectBn!.FoldedFor(projectConv);
-        var y = input.EmptyLike(new Shape(shape.N, shape.OutputChannels(projectConv != null), shape.OH, shape.OW));
+        var y = input.EmptyLike(new Shape(shape.N, shape.Out, shape.OH, shape.OW));
         fixed (float* px = input.Span)
         fixed (float* pw1 = w1.Span)
         fixed (float* pb1 = b1.Span)
@@ -64,11 +64,4 @@ internal static class FusedMobileBlock
 
     private static bool IsPointwise(Conv2d conv)
         => conv.KernelSize == new Size2(1, 1) && conv.Stride == new Size2(1, 1) && conv.Padding == new Size2(0, 0) && conv.Groups == 1;
-
-    private static EpilogueActivation? ActivationOf(Module module) => module switch
-    {
-        ReLU6 => EpilogueActivation.Relu6,
-        SiLU => EpilogueActivation.Silu,
-        _ => null,
-    };
 }
