@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.ML.ConvNet.Cli.Commands;
 using Microsoft.ML.ConvNet.Data;
 using Microsoft.ML.ConvNet.Tests.Data;
+using Microsoft.ML.ConvNet.Tests.MLNet;
 using Microsoft.ML.Data;
 using Microsoft.ML.Transforms.Onnx;
 using static Microsoft.ML.ConvNet.Tests.Cli.CliHarness;
@@ -82,7 +83,7 @@ public sealed class ConvNetCommandsTests
     {
         Assert.AreEqual(0, _fashionRun.Code, _fashionRun.Err);
         var ml = new MLContext(seed: 1);
-        var model = ml.Model.Load(_fashionModel, out var inputSchema);
+        var model = SavedModels.Load(ml, _fashionModel, out var inputSchema);
         try
         {
             var features = inputSchema["Features"];
@@ -146,7 +147,7 @@ public sealed class ConvNetCommandsTests
 
         // Reference: the saved model on the IDX pixels, with plain ML.NET.
         var ml = new MLContext(seed: 1);
-        var model = ml.Model.Load(_fashionModel, out _);
+        var model = SavedModels.Load(ml, _fashionModel, out _);
         try
         {
             var (rows, names) = CliData.FashionMnistRows(FashionMnistTests.BundledFolder(), DatasetSplit.Test, n);

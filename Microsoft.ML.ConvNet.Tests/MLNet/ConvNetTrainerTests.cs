@@ -60,7 +60,7 @@ public sealed class ConvNetTrainerTests
         try
         {
             ml.Model.Save(model, s_train.Schema, path);
-            var loaded = ml.Model.Load(path, out var schema);
+            var loaded = SavedModels.Load(ml, path, out var schema);
             var ours = ml.Data.CreateEnumerable<Prediction>(scored, reuseRowObject: false).ToList();
             var saved = ml.Data.CreateEnumerable<Prediction>(loaded.Transform(s_test), reuseRowObject: false).ToList();
             Assert.HasCount(ours.Count, saved);
@@ -152,10 +152,7 @@ public sealed class ConvNetTrainerTests
         var metrics = ml.BinaryClassification.Evaluate(scored);
         Assert.IsGreaterThan(0.8, metrics.Accuracy, $"accuracy {metrics.Accuracy}");
 
-        using var stream = new MemoryStream();
-        ml.Model.Save(model, split.TrainSet.Schema, stream);
-        stream.Position = 0;
-        var loaded = ml.Model.Load(stream, out _);
+        var loaded = SavedModels.RoundTrip(ml, model, split.TrainSet.Schema);
         var loadedScored = loaded.Transform(split.TestSet);
         var ours = ml.Data.CreateEnumerable<BinaryPrediction>(scored, reuseRowObject: false).ToList();
         var saved = ml.Data.CreateEnumerable<BinaryPrediction>(loadedScored, reuseRowObject: false).ToList();

@@ -59,10 +59,7 @@ public sealed class FeaturizerTests
 
         var featurizer = featurize.Fit(data);
         Assert.AreEqual(32 * 2 * 2, featurizer.FeatureCount);
-        using var stream = new MemoryStream();
-        ml.Model.Save(featurizer, data.Schema, stream);
-        stream.Position = 0;
-        var loaded = ml.Model.Load(stream, out _);
+        var loaded = SavedModels.RoundTrip(ml, featurizer, data.Schema);
         var ours = ml.Data.CreateEnumerable<Embedded>(featurizer.Transform(data), reuseRowObject: false).ToList();
         var saved = ml.Data.CreateEnumerable<Embedded>(loaded.Transform(data), reuseRowObject: false).ToList();
         double max = ours.Zip(saved).Max(p => p.First.Embedding.Zip(p.Second.Embedding, (a, b) => Math.Abs(a - b)).Max());

@@ -70,10 +70,7 @@ public sealed class ImageFolderTests
         var metrics = ml.MulticlassClassification.Evaluate(scored, labelColumnName: "LabelKey");
         Assert.IsGreaterThanOrEqualTo(0.9, metrics.MicroAccuracy);
 
-        using var stream = new MemoryStream();
-        ml.Model.Save(model, data.Schema, stream);
-        stream.Position = 0;
-        var loaded = ml.Model.Load(stream, out _);
+        var loaded = SavedModels.RoundTrip(ml, model, data.Schema);
         var a = Scores(ml, scored);
         var b = Scores(ml, loaded.Transform(data));
         Assert.IsLessThan(1e-5, a.Zip(b, (x, y) => Math.Abs(x - y)).Max());

@@ -58,10 +58,7 @@ public sealed class PretrainedResNet18Tests
         Assert.IsTrue(network.Head.Parameters().All(p => p.RequiresGrad));
         StringAssert.Contains(network.Summary(3, 224, 224).ToString(), "PixelScale", "the summary states the preprocessing");
 
-        using var stream = new MemoryStream();
-        ml.Model.Save(model, data.Schema, stream);
-        stream.Position = 0;
-        var loaded = ml.Model.Load(stream, out _);
+        var loaded = SavedModels.RoundTrip(ml, model, data.Schema);
         var ours = ml.Data.CreateEnumerable<Scored>(model.Transform(data), reuseRowObject: false).SelectMany(r => r.Score).ToArray();
         var saved = ml.Data.CreateEnumerable<Scored>(loaded.Transform(data), reuseRowObject: false).SelectMany(r => r.Score).ToArray();
         double max = ours.Zip(saved, (a, b) => Math.Abs(a - b)).Max();

@@ -37,6 +37,8 @@ public static class ModelFile
     /// <summary>
     /// <see cref="Verify"/>, then <c>mlContext.Model.Load</c>. Any failure of the load (a missing component, a broken
     /// ONNX model inside, a schema that does not parse) becomes an <see cref="InvalidFileException"/> naming the file.
+    /// A load that fails only because ML.NET's random name for the ONNX model's temporary file ended in <c>.ort</c>
+    /// (once in 32 768 loads; ONNX Runtime then reads it as its own format) is repeated.
     /// </summary>
     public static ITransformer Load(MLContext mlContext, string path, out DataViewSchema inputSchema)
     {
@@ -44,7 +46,10 @@ public static class ModelFile
         Verify(path);
         try
         {
-            return mlContext.Model.Load(path, out inputSchema);
+            DataViewSchema? schema = null;
+            var model = OnnxTempFile.Retry(() => mlContext.Model.Load(path, out schema));
+            inputSchema = schema!;
+            return model;
         }
         catch (Exception e) when (InputFile.Convertible(e) || e is NotSupportedException or FileNotFoundException)
         {

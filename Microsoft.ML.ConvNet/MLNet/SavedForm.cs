@@ -56,7 +56,7 @@ internal sealed class SavedForm
         {
             chain = preprocessing.Append(chain);
         }
-        return [.. Steps(chain.Fit(new EmptyDataView(schema)))];
+        return [.. Steps(OnnxTempFile.Retry(() => chain.Fit(new EmptyDataView(schema))))];
     }
 
     /// <summary>The columns the preprocessing adds, which the saved form drops at its end.</summary>

@@ -142,7 +142,7 @@ internal static class Program
         AtomicFile.Write(path, stream => ml.Model.Save(model, train.Schema, stream));
         Console.WriteLine(string.Create(inv, $"Saved the ML.NET model to {path} ({new FileInfo(path).Length:N0} bytes)"));
 
-        var loaded = ml.Model.Load(path, out _);
+        var loaded = ModelFile.Load(ml, path, out _);
         var ours = ml.Data.CreateEnumerable<Scored>(scored, reuseRowObject: false).ToList();
         var again = ml.Data.CreateEnumerable<Scored>(loaded.Transform(test), reuseRowObject: false).ToList();
         int differing = ours.Zip(again).Count(p => p.First.PredictedName != p.Second.PredictedName);
