@@ -23,6 +23,8 @@ public sealed class ConvEpilogueTests
         ("full window", Geometry(3, 4, 5, 5, 6, 5, 5), ConvAlgorithm.FullWindow, WinogradTiles.Measured),
         ("Winograd F(2×2)", Geometry(2, 32, 13, 11, 33, 3, 3, pad: 1), ConvAlgorithm.Winograd, WinogradTiles.Small),
         ("Winograd F(4×4)", Geometry(2, 32, 13, 11, 33, 3, 3, pad: 1), ConvAlgorithm.Winograd, WinogradTiles.Large),
+        ("Winograd F(2×2), wide rows", Geometry(2, 32, 5, 70, 33, 3, 3, pad: 1), ConvAlgorithm.Winograd, WinogradTiles.Small),
+        ("Winograd F(4×4), wide rows", Geometry(2, 32, 9, 70, 33, 3, 3, pad: 1), ConvAlgorithm.Winograd, WinogradTiles.Large),
         ("direct", Geometry(2, 5, 10, 9, 7, 3, 3, pad: 1), ConvAlgorithm.Direct, WinogradTiles.Measured),
         ("pointwise", Geometry(2, 16, 9, 13, 40, 1, 1), ConvAlgorithm.Pointwise, WinogradTiles.Measured),
         ("im2col", Geometry(1, 4, 40, 36, 37, 3, 3, stride: 2, pad: 1), ConvAlgorithm.Im2Col, WinogradTiles.Measured),

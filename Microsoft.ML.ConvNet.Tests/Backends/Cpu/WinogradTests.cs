@@ -83,6 +83,33 @@ public sealed class WinogradTests
     }
 
     [TestMethod]
+    public void WideRowsGatherRunsOfPatchesAtOnce()
+    {
+        // Rows of 9 to 37 tiles: runs of 16 and of 8 inside the image, cut by the padded edges, ending at a row's last tile,
+        // followed by single patches; rows of the next image right after (no run may cross them).
+        (int N, int C, int H, int W, int K, int Pad)[] geometries =
+        [
+            (2, 32, 6, 70, 32, 0), (2, 32, 9, 74, 33, 1), (1, 40, 5, 150, 32, 2), (3, 32, 4, 36, 32, 0), (2, 32, 7, 40, 32, 1),
+        ];
+        int seed = 40;
+        foreach (var tiles in new[] { WinogradTiles.Large, WinogradTiles.Small })
+        {
+            Winograd.Tiles = tiles;
+            try
+            {
+                foreach (var (n, c, h, w, k, pad) in geometries)
+                {
+                    Check(Geometry(n, c, h, w, k, pad, pad), seed++);
+                }
+            }
+            finally
+            {
+                Winograd.Tiles = WinogradTiles.Measured;
+            }
+        }
+    }
+
+    [TestMethod]
     public void LargeTilesStayWithinATenThousandthOfTheOutputsScale()
     {
         // Relative error against the oracle on a ResNet-18 stage (64 channels, 28×28), F(4×4, 3×3) against F(2×2, 3×3).

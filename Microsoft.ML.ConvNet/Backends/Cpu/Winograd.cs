@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Microsoft.ML.ConvNet.Tensors;
 
 namespace Microsoft.ML.ConvNet.Backends.Cpu;
@@ -387,12 +388,20 @@ internal static unsafe class Winograd
         var (starts, corners) = PatchStarts(t0, count, tilesH, tilesW, 2, 4, padH, padW, c, h, w);
         int lanes = Vector256<float>.Count, padded = (count + lanes - 1) / lanes * lanes;
         ClearPadding(scratch, Positions, ld, count, padded);
+        byte* runs = stackalloc byte[count];
+        MarkRuns(starts, count, 2, runs);
         for (int ci = c0; ci < c1; ci++)
         {
             float* channel = x + ci * hw;
             for (int j = 0; j < count; j++)
             {
                 float* q = scratch + j;
+                if (runs[j] != 0)
+                {
+                    GatherRun(channel + starts[j], w, q, ld, runs[j]);
+                    j += runs[j] - 1;
+                    continue;
+                }
                 if (starts[j] >= 0)
                 {
                     float* p = channel + starts[j];
@@ -464,6 +473,122 @@ internal static unsafe class Winograd
         return (starts, corners);
     }
 
+    /// <summary>
+    /// Marks in <paramref name="runs"/> the first tile of every run of 16, else 8, neighbouring tiles of one tile row whose
+    /// patches lie inside the image (they start <paramref name="step"/> floats apart) with the run's length, taken
+    /// greedily from the left; only where AVX-512 gathers them (<see cref="GatherRun"/>, <see cref="GatherRunLarge"/>).
+    /// Elsewhere nothing is marked and every patch is gathered alone.
+    /// </summary>
+    private static void MarkRuns(nint[] starts, int count, int step, byte* runs)
+    {
+        new Span<byte>(runs, count).Clear();
+        if (!Avx512F.IsSupported)
+        {
+            return;
+        }
+        for (int j = 0; j + 8 <= count;)
+        {
+            int l = 0;
+            while (l < 16 && j + l < count && starts[j] >= 0 && starts[j + l] == starts[j] + step * l)
+            {
+                l++;
+            }
+            if (l >= 8)
+            {
+                runs[j] = (byte)(l == 16 ? 16 : 8);
+                j += runs[j];
+            }
+            else
+            {
+                j += Math.Max(l, 1);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The 4×4 patches of <paramref name="tiles"/> (16 or 8) neighbouring tiles, the first at <paramref name="p"/> and
+    /// each 2 floats right of the one before, into rows 4r + s of q (q[(4r + s)·ld + l] = p[r·w + 2l + s]): per patch
+    /// row, the even and odd floats of two pairs of vectors (of one pair of overlapping vectors for 8 tiles). Reads
+    /// nothing beyond the last patch.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void GatherRun(float* p, int w, float* q, int ld, int tiles)
+    {
+        var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        var odd = even + Vector512<int>.One;
+        for (int r = 0; r < 4; r++, p += w, q += 4 * ld)
+        {
+            var a = Vector512.Load(p);
+            var c = Vector512.Load(p + 2);
+            if (tiles == 8)
+            {
+                Vector256.Store(Avx512F.PermuteVar16x32(a, even).GetLower(), q);
+                Vector256.Store(Avx512F.PermuteVar16x32(a, odd).GetLower(), q + ld);
+                Vector256.Store(Avx512F.PermuteVar16x32(c, even).GetLower(), q + 2 * ld);
+                Vector256.Store(Avx512F.PermuteVar16x32(c, odd).GetLower(), q + 3 * ld);
+                continue;
+            }
+            var b = Vector512.Load(p + 16);
+            var d = Vector512.Load(p + 18);
+            Vector512.Store(Avx512F.PermuteVar16x32x2(a, even, b), q);
+            Vector512.Store(Avx512F.PermuteVar16x32x2(a, odd, b), q + ld);
+            Vector512.Store(Avx512F.PermuteVar16x32x2(c, even, d), q + 2 * ld);
+            Vector512.Store(Avx512F.PermuteVar16x32x2(c, odd, d), q + 3 * ld);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="GatherRun"/> for the 6×6 patches of F(4×4, 3×3), each 4 floats right of the one before
+    /// (q[(6r + s)·ld + l] = p[r·w + 4l + s]): columns 0 … 3 picked from the row's vectors (in two steps for 16 tiles),
+    /// columns 4 and 5 as columns 0 and 1 moved one tile along with the last patch's float appended. Reads nothing
+    /// beyond the last patch.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void GatherRunLarge(float* p, int w, float* q, int ld, int tiles)
+    {
+        var every4 = Vector512.Create(0, 4, 8, 12, 16, 20, 24, 28, 0, 4, 8, 12, 16, 20, 24, 28);
+        var halves = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
+        var next16 = Vector512.Create(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16);
+        var next8 = Vector512.Create(1, 2, 3, 4, 5, 6, 7, 16, 0, 0, 0, 0, 0, 0, 0, 0);
+        for (int r = 0; r < 6; r++, p += w, q += 6 * ld)
+        {
+            var v0 = Vector512.Load(p);
+            var v1 = Vector512.Load(p + 16);
+            if (tiles == 8)
+            {
+                var first = Avx512F.PermuteVar16x32x2(v0, every4, v1);
+                var second = Avx512F.PermuteVar16x32x2(v0, every4 + Vector512<int>.One, v1);
+                Vector256.Store(first.GetLower(), q);
+                Vector256.Store(second.GetLower(), q + ld);
+                Vector256.Store(Avx512F.PermuteVar16x32x2(v0, every4 + Vector512.Create(2), v1).GetLower(), q + 2 * ld);
+                Vector256.Store(Avx512F.PermuteVar16x32x2(v0, every4 + Vector512.Create(3), v1).GetLower(), q + 3 * ld);
+                Vector256.Store(Avx512F.PermuteVar16x32x2(first, next8, Vector512.Create(p[32])).GetLower(), q + 4 * ld);
+                Vector256.Store(Avx512F.PermuteVar16x32x2(second, next8, Vector512.Create(p[33])).GetLower(), q + 5 * ld);
+                continue;
+            }
+            var v2 = Vector512.Load(p + 32);
+            var v3 = Vector512.Load(p + 48);
+            var column0 = Vector512<float>.Zero;
+            var column1 = Vector512<float>.Zero;
+            for (int s = 0; s < 4; s++)
+            {
+                var index = every4 + Vector512.Create(s);
+                var column = Avx512F.PermuteVar16x32x2(Avx512F.PermuteVar16x32x2(v0, index, v1), halves, Avx512F.PermuteVar16x32x2(v2, index, v3));
+                Vector512.Store(column, q + s * ld);
+                if (s == 0)
+                {
+                    column0 = column;
+                }
+                else if (s == 1)
+                {
+                    column1 = column;
+                }
+            }
+            Vector512.Store(Avx512F.PermuteVar16x32x2(column0, next16, Vector512.Create(p[64])), q + 4 * ld);
+            Vector512.Store(Avx512F.PermuteVar16x32x2(column1, next16, Vector512.Create(p[65])), q + 5 * ld);
+        }
+    }
+
     private static void ReturnPatchStarts(nint[] starts, int[] corners)
     {
         ArrayPool<nint>.Shared.Return(starts);
@@ -518,6 +643,23 @@ internal static unsafe class Winograd
     }
 
     /// <summary>
+    /// For each group of eight tiles [t0 + 8g, t0 + 8g + 8) that lie side by side in one tile row with all their
+    /// size×size outputs inside the map, the offset of the first one's first output in channel 0 of y
+    /// (<paramref name="runs"/>[g]); −1 for the other groups, and for all without AVX-512 (each output is then put alone).
+    /// </summary>
+    private static void MarkOutputRuns(int t0, int count, int tilesH, int tilesW, int size, int oh, int ow, int k, nint* runs)
+    {
+        nint ohw = (nint)oh * ow;
+        for (int g = 0, j0 = 0; j0 < count; g++, j0 += 8)
+        {
+            var tile = new TileCursor(t0 + j0, tilesH, tilesW);
+            bool whole = Avx512F.IsSupported && j0 + 8 <= count && tile.X + 8 <= tilesW
+                && size * (tile.X + 8) <= ow && size * (tile.Y + 1) <= oh;
+            runs[g] = whole ? (nint)tile.Image * k * ohw + (nint)size * tile.Y * ow + size * tile.X : -1;
+        }
+    }
+
+    /// <summary>
     /// *o = v, or, when <paramref name="post"/>, with the residual and then the activation of <paramref name="tail"/> (the
     /// bias is in v already).
     /// </summary>
@@ -539,10 +681,12 @@ internal static unsafe class Winograd
         bool post = tail.Residual != null;
         var activation = post ? FusedActivation.None : tail.Activation;
         float* q = stackalloc float[4 * 8];
+        nint* runs = stackalloc nint[(count + 7) / 8];
+        MarkOutputRuns(t0, count, tilesH, tilesW, 2, oh, ow, k, runs);
+        var interleave = Vector512.Create(0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15);
         for (int ki = 0; ki < k; ki++)
         {
             float b = epilogue.Bias == null ? 0f : epilogue.Bias[ki];
-            var tile = new TileCursor(t0, tilesH, tilesW);
             float* mk = m + (nint)ki * ld;
             for (int j0 = 0; j0 < count; j0 += 8)
             {
@@ -577,7 +721,21 @@ internal static unsafe class Winograd
                 Vector256.Store(ConvEpilogue.Activate(s1 - s2 - s3 + bv, activation), q + 8);
                 Vector256.Store(ConvEpilogue.Activate(u0 + u1 + u2 + bv, activation), q + 16);
                 Vector256.Store(ConvEpilogue.Activate(u1 - u2 - u3 + bv, activation), q + 24);
+                if (runs[j0 / 8] >= 0)
+                {
+                    // Eight whole tiles side by side: two rows of 16 outputs, the two columns of each tile interleaved.
+                    float* o = y + runs[j0 / 8] + ki * ohw;
+                    Vector512.Store(Avx512F.PermuteVar16x32(Vector512.Create(Vector256.Load(q), Vector256.Load(q + 8)), interleave), o);
+                    Vector512.Store(Avx512F.PermuteVar16x32(Vector512.Create(Vector256.Load(q + 16), Vector256.Load(q + 24)), interleave), o + ow);
+                    if (post)
+                    {
+                        tail.Row(o, o, ki, (nint)(o - y), 16);
+                        tail.Row(o + ow, o + ow, ki, (nint)(o + ow - y), 16);
+                    }
+                    continue;
+                }
                 int lanes = Math.Min(8, count - j0);
+                var tile = new TileCursor(t0 + j0, tilesH, tilesW);
                 for (int l = 0; l < lanes; l++, tile.Next())
                 {
                     int oy = 2 * tile.Y, ox = 2 * tile.X;
@@ -764,12 +922,20 @@ internal static unsafe class Winograd
         var (starts, corners) = PatchStarts(t0, count, tilesH, tilesW, 4, 6, padH, padW, c, h, w);
         int lanes = Vector256<float>.Count, padded = (count + lanes - 1) / lanes * lanes;
         ClearPadding(scratch, LargePositions, ld, count, padded);
+        byte* runs = stackalloc byte[count];
+        MarkRuns(starts, count, 4, runs);
         for (int ci = 0; ci < c; ci++)
         {
             float* channel = x + ci * hw;
             for (int j = 0; j < count; j++)
             {
                 float* q = scratch + j;
+                if (runs[j] != 0)
+                {
+                    GatherRunLarge(channel + starts[j], w, q, ld, runs[j]);
+                    j += runs[j] - 1;
+                    continue;
+                }
                 if (starts[j] >= 0)
                 {
                     float* p = channel + starts[j];
@@ -839,10 +1005,13 @@ internal static unsafe class Winograd
         var activation = post ? FusedActivation.None : tail.Activation;
         float* t = stackalloc float[24 * lanes];
         float* q = stackalloc float[16 * lanes];
+        nint* runs = stackalloc nint[(count + lanes - 1) / lanes];
+        MarkOutputRuns(t0, count, tilesH, tilesW, 4, oh, ow, k, runs);
+        var firstFour = Vector512.Create(0, 8, 16, 24, 1, 9, 17, 25, 2, 10, 18, 26, 3, 11, 19, 27);
+        var lastFour = firstFour + Vector512.Create(4);
         for (int ki = 0; ki < k; ki++)
         {
             var bv = Vector256.Create(epilogue.Bias == null ? 0f : epilogue.Bias[ki]);
-            var tile = new TileCursor(t0, tilesH, tilesW);
             float* mk = m + (nint)ki * ld;
             for (int j0 = 0; j0 < count; j0 += lanes)
             {
@@ -863,7 +1032,26 @@ internal static unsafe class Winograd
                         Vector256.Store(ConvEpilogue.Activate(Vector256.Load(q + i), activation), q + i);
                     }
                 }
+                if (runs[j0 / lanes] >= 0)
+                {
+                    // Eight whole tiles side by side: four rows of 32 outputs, the four columns of each tile interleaved.
+                    float* o = y + runs[j0 / lanes] + ki * ohw;
+                    for (int r = 0; r < 4; r++, o += ow)
+                    {
+                        float* qr = q + 4 * r * lanes;
+                        var columns01 = Vector512.Create(Vector256.Load(qr), Vector256.Load(qr + lanes));
+                        var columns23 = Vector512.Create(Vector256.Load(qr + 2 * lanes), Vector256.Load(qr + 3 * lanes));
+                        Vector512.Store(Avx512F.PermuteVar16x32x2(columns01, firstFour, columns23), o);
+                        Vector512.Store(Avx512F.PermuteVar16x32x2(columns01, lastFour, columns23), o + 16);
+                        if (post)
+                        {
+                            tail.Row(o, o, ki, (nint)(o - y), 32);
+                        }
+                    }
+                    continue;
+                }
                 int n = Math.Min(lanes, count - j0);
+                var tile = new TileCursor(t0 + j0, tilesH, tilesW);
                 for (int l = 0; l < n; l++, tile.Next())
                 {
                     int oy = 4 * tile.Y, ox = 4 * tile.X;
