@@ -130,6 +130,33 @@ public sealed class GemmTests
     }
 
     [TestMethod]
+    public unsafe void PrePackedOperandsSplitThinProductsAlongTheColumns()
+    {
+        // A packed whole beforehand (kept filters) times a B of one to two column strips: the threads split N.
+        var rng = new Random(8);
+        foreach (var (m, n, k) in new[] { (512, 49, 600), (70, 33, 300), (Sgemm.MC + 13, 64, Sgemm.KC + 45), (40, 17, 50) })
+        {
+            var a = Random(rng, m * k);
+            var b = Random(rng, k * n);
+            var expected = new float[m * n];
+            NaiveOps.Gemm(false, false, m, n, k, 1f, a, 0, k, b, 0, n, 0f, expected, 0, n);
+            var packed = new float[Sgemm.PackedSize(m, k)];
+            var c = new float[m * n];
+            fixed (float* pa = a)
+            fixed (float* pp = packed)
+            fixed (float* pb = b)
+            fixed (float* pc = c)
+            {
+                Sgemm.PackWhole(pa, k, m, k, pp);
+                var left = new PackedA(pp, m);
+                var right = new DenseB(pb, n, trans: false);
+                Sgemm.Run(ref left, ref right, m, n, k, 1f, 0f, pc, n, parallel: true);
+            }
+            TensorAssert.AreClose(expected, c, 2e-5 * (k + 1), 1e-4, $"packed A, m={m} n={n} k={k}");
+        }
+    }
+
+    [TestMethod]
     public void EmptyDepthScalesC()
     {
         var c = new float[] { 1, 2, 3, 4, 5, 6 };

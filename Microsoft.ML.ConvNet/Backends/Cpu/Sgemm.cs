@@ -216,10 +216,12 @@ internal static unsafe class Sgemm
         if (threads > 1 && work >= ParallelThreshold)
         {
             // Split the larger dimension into contiguous, tile-aligned ranges, two per thread so that a thread
-            // slowed by other work hands its second range to a free one.
-            int splitN = n / TK.NR, splitM = m / TK.MR;
-            bool alongN = splitN >= threads || splitN >= splitM;
-            int tiles = alongN ? (n + TK.NR - 1) / TK.NR : (m + TK.MR - 1) / TK.MR;
+            // slowed by other work hands its second range to a free one. An op(A) packed beforehand (kept filters) is
+            // split along N as soon as each thread gets a strip of columns: each thread then packs only its own
+            // columns of op(B) (an im2col gather on a small map costs a third of the product) instead of all of them.
+            int splitN = n / TK.NR, splitM = m / TK.MR, tilesN = (n + TK.NR - 1) / TK.NR;
+            bool alongN = splitN >= threads || splitN >= splitM || (tilesN >= threads && a.Packed(0, 0, Math.Min(k, KC)) != null);
+            int tiles = alongN ? tilesN : (m + TK.MR - 1) / TK.MR;
             int chunks = Math.Min(2 * threads, tiles);
             if (chunks > 1)
             {
