@@ -47,6 +47,16 @@ internal unsafe interface IGemmPackB
     /// panel beyond <paramref name="cols"/> are written as zero.
     /// </summary>
     void Pack(float* dst, int p0, int kc, int j0, int cols, int nr);
+
+    /// <summary>
+    /// Where element (p0, j0) of op(B) lies when the micro-kernel can read op(B) in place, its rows
+    /// <paramref name="ldb"/> floats apart and each row's columns contiguous; null when it must be packed.
+    /// </summary>
+    float* InPlace(int p0, int j0, out nint ldb)
+    {
+        ldb = 0;
+        return null;
+    }
 }
 
 /// <summary>A register-tile kernel: C[MR×NR] = alpha · Ap·Bp + beta · C over kc packed steps.</summary>
@@ -59,16 +69,18 @@ internal unsafe interface IGemmMicroKernel
     static abstract int NR { get; }
 
     /// <summary>
-    /// c[r·ldc + j] = alpha · Σ_p a[p·MR + r]·b[p·NR + j] + beta · c[r·ldc + j]; with beta = 0, C is not read.
+    /// c[r·ldc + j] = alpha · Σ_p a[p·MR + r]·b[p·ldb + j] + beta · c[r·ldc + j]; with beta = 0, C is not read. A packed
+    /// B micro-panel has ldb = NR; B read in place, its row stride.
     /// </summary>
-    static abstract void Run(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta);
+    static abstract void Run(int kc, float* a, float* b, nint ldb, float* c, nint ldc, float alpha, float beta);
 }
 
 /// <summary>
 /// Single-precision GEMM, row-major: C = alpha · op(A)·op(B) + beta · C. Goto/BLIS structure: op(B) is packed into
 /// KC×NC blocks of NR-wide micro-panels (L3/L2), op(A) into MC×KC blocks of MR-high micro-panels (L2), and a
 /// register-blocked SIMD micro-kernel computes MR×NR tiles of C with the B micro-panel resident in L1.
-/// Transposes and operands that are not plain matrices (im2col views) are handled entirely by the packers.
+/// Transposes and operands that are not plain matrices (im2col views) are handled entirely by the packers. When all of
+/// op(A) fits one MC block, a plain op(B) is read in place instead of packed (<see cref="IGemmPackB.InPlace"/>).
 /// </summary>
 internal static unsafe class Sgemm
 {
@@ -320,7 +332,19 @@ internal static unsafe class Sgemm
                 int kc = Math.Min(kStep, k - pc);
                 float betaK = pc == 0 ? beta : 1f;
                 bool finish = pc + kc >= k && !epilogue.IsEmpty;
-                b.Pack(packB, pc, kc, jc, nc, nr);
+                // With all of M in one block, each column strip of B is read by one run of micro-panels: it is read in
+                // place, where it can be, and stays in L1 for the panels after the first, instead of being copied
+                // once for so few uses. Row strides of a multiple of 256 floats would put its rows in a few cache sets.
+                nint ldbInPlace = 0;
+                float* inPlace = i1 - i0 <= MC ? b.InPlace(pc, jc, out ldbInPlace) : null;
+                if (inPlace != null && ldbInPlace % 256 == 0)
+                {
+                    inPlace = null;
+                }
+                if (inPlace == null)
+                {
+                    b.Pack(packB, pc, kc, jc, nc, nr);
+                }
                 for (int ic = i0; ic < i1; ic += MC)
                 {
                     int mc = Math.Min(MC, i1 - ic);
@@ -337,17 +361,32 @@ internal static unsafe class Sgemm
                     {
                         int cols = Math.Min(nr, nc - jr);
                         float* bp = packB + jr * kc;
+                        nint ldb = nr;
+                        if (inPlace != null)
+                        {
+                            if (cols == nr)
+                            {
+                                bp = inPlace + jr;
+                                ldb = ldbInPlace;
+                            }
+                            else
+                            {
+                                // The last, narrower strip is packed (zero-padded) on its own.
+                                b.Pack(packB, pc, kc, jc + jr, cols, nr);
+                                bp = packB;
+                            }
+                        }
                         for (int ir = 0; ir < mc; ir += mr)
                         {
                             int rows = Math.Min(mr, mc - ir);
                             float* ct = c + (nint)(ic + ir) * ldc + jc + jr;
                             if (rows == mr && cols == nr)
                             {
-                                TK.Run(kc, panels + ir * kc, bp, ct, ldc, alpha, betaK);
+                                TK.Run(kc, panels + ir * kc, bp, ldb, ct, ldc, alpha, betaK);
                             }
                             else
                             {
-                                TK.Run(kc, panels + ir * kc, bp, tile, nr, 1f, 0f);
+                                TK.Run(kc, panels + ir * kc, bp, ldb, tile, nr, 1f, 0f);
                                 StoreEdge(tile, nr, ct, ldc, rows, cols, alpha, betaK);
                             }
                         }
@@ -437,7 +476,7 @@ internal static unsafe class Sgemm
         public static int NR => 32;
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public static void Run(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta)
+        public static void Run(int kc, float* a, float* b, nint ldb, float* c, nint ldc, float alpha, float beta)
         {
             Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default;
             Vector512<float> c20 = default, c21 = default, c30 = default, c31 = default;
@@ -472,7 +511,7 @@ internal static unsafe class Sgemm
                 c70 = Vector512.FusedMultiplyAdd(a7, b0, c70);
                 c71 = Vector512.FusedMultiplyAdd(a7, b1, c71);
                 a += 8;
-                b += 32;
+                b += ldb;
             }
             Store(c, c00, c01, alpha, beta);
             Store(c + ldc, c10, c11, alpha, beta);
@@ -510,7 +549,7 @@ internal static unsafe class Sgemm
         public static int NR => 16;
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public static void Run(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta)
+        public static void Run(int kc, float* a, float* b, nint ldb, float* c, nint ldc, float alpha, float beta)
         {
             Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
             Vector256<float> c20 = default, c21 = default, c30 = default, c31 = default;
@@ -538,7 +577,7 @@ internal static unsafe class Sgemm
                 c50 = Vector256.MultiplyAddEstimate(a5, b0, c50);
                 c51 = Vector256.MultiplyAddEstimate(a5, b1, c51);
                 a += 6;
-                b += 16;
+                b += ldb;
             }
             Store(c, c00, c01, alpha, beta);
             Store(c + ldc, c10, c11, alpha, beta);
@@ -574,7 +613,7 @@ internal static unsafe class Sgemm
         public static int NR => 8;
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public static void Run(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta)
+        public static void Run(int kc, float* a, float* b, nint ldb, float* c, nint ldc, float alpha, float beta)
         {
             Vector128<float> c00 = default, c01 = default, c10 = default, c11 = default;
             Vector128<float> c20 = default, c21 = default, c30 = default, c31 = default;
@@ -595,7 +634,7 @@ internal static unsafe class Sgemm
                 c30 = Vector128.MultiplyAddEstimate(a3, b0, c30);
                 c31 = Vector128.MultiplyAddEstimate(a3, b1, c31);
                 a += 4;
-                b += 8;
+                b += ldb;
             }
             Store(c, c00, c01, alpha, beta);
             Store(c + ldc, c10, c11, alpha, beta);
@@ -672,6 +711,12 @@ internal readonly unsafe struct DenseA(float* a, int lda, bool trans) : IGemmPac
 /// <summary>op(B) from a row-major matrix: B[p, j] at b[p·ldb + j], or transposed at b[j·ldb + p].</summary>
 internal readonly unsafe struct DenseB(float* b, int ldb, bool trans) : IGemmPackB
 {
+    public float* InPlace(int p0, int j0, out nint rowStride)
+    {
+        rowStride = ldb;
+        return trans ? null : b + (nint)p0 * ldb + j0;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Pack(float* dst, int p0, int kc, int j0, int cols, int nr)
     {
