@@ -71,6 +71,15 @@ public sealed class ConvTests
     public void BatchOneStrideTwo() => CheckAll(Geometry(1, 4, 8, 9, 6, 3, 3, stride: 2, pad: 1), 2);
 
     [TestMethod]
+    public void StrideTwoRowsGatheredInChunks()
+    {
+        // Rows of 12, 35 and 112 outputs: chunks of 16 and of 8 picked from vectors, cut by the padding and the panels.
+        CheckAll(Geometry(2, 3, 24, 24, 8, 3, 3, stride: 2, pad: 1), 31);
+        CheckAll(Geometry(1, 3, 70, 70, 16, 7, 7, stride: 2, pad: 3), 32);
+        CheckAll(Geometry(1, 3, 224, 223, 8, 3, 3, stride: 2, pad: 1), 33, withBias: false);
+    }
+
+    [TestMethod]
     public void PerAxisStridePaddingDilation() => CheckAll(Geometry(2, 5, 11, 10, 3, 3, 2, (2, 1), (0, 1), (2, 1)), 3);
 
     [TestMethod]
