@@ -127,3 +127,45 @@ internal readonly unsafe struct ConvEpilogue
     public float Scalar(float v, int channel, nint element)
         => Activate(v + (Bias == null ? 0f : Bias[channel]) + (Residual == null ? 0f : Residual[element]), Activation);
 }
+
+/// <summary>An activation as a type, so that a kernel specialised for it applies it in registers without a branch.</summary>
+internal interface IVectorActivation
+{
+    /// <summary>The activation of each lane.</summary>
+    static abstract Vector512<float> Apply(Vector512<float> v);
+
+    /// <summary>The activation of each lane.</summary>
+    static abstract Vector256<float> Apply(Vector256<float> v);
+}
+
+/// <summary>The identity.</summary>
+internal readonly struct NoActivation : IVectorActivation
+{
+    public static Vector512<float> Apply(Vector512<float> v) => v;
+
+    public static Vector256<float> Apply(Vector256<float> v) => v;
+}
+
+/// <summary>max(v, 0).</summary>
+internal readonly struct ReluActivation : IVectorActivation
+{
+    public static Vector512<float> Apply(Vector512<float> v) => Vector512.Max(v, Vector512<float>.Zero);
+
+    public static Vector256<float> Apply(Vector256<float> v) => Vector256.Max(v, Vector256<float>.Zero);
+}
+
+/// <summary>min(max(v, 0), 6).</summary>
+internal readonly struct Relu6Activation : IVectorActivation
+{
+    public static Vector512<float> Apply(Vector512<float> v) => Vector512.Min(Vector512.Max(v, Vector512<float>.Zero), Vector512.Create(6f));
+
+    public static Vector256<float> Apply(Vector256<float> v) => Vector256.Min(Vector256.Max(v, Vector256<float>.Zero), Vector256.Create(6f));
+}
+
+/// <summary>v·σ(v).</summary>
+internal readonly struct SiluActivation : IVectorActivation
+{
+    public static Vector512<float> Apply(Vector512<float> v) => v / (Vector512<float>.One + Vector512.Exp(-v));
+
+    public static Vector256<float> Apply(Vector256<float> v) => v / (Vector256<float>.One + Vector256.Exp(-v));
+}

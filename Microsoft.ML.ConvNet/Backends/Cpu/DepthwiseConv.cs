@@ -24,8 +24,15 @@ internal static unsafe class DepthwiseConv
     public static void ForwardPlane(float* x, float* w, in ConvEpilogue epilogue, int channel, float* y, nint element, in ConvGeometry g)
     {
         int oh = g.OH, ow = g.OW, sh = g.StrideH, sw = g.StrideW, taps = g.R * g.S;
-        bool narrow = ow <= Lanes;
-        int blockRows = narrow ? 8 : 4, blockCols = narrow ? Lanes : 2 * Lanes;
+        // Blocks of 4 rows × 32 columns or 8 rows × 16 columns (512-bit vectors), or 8 rows × 8 columns: the widest
+        // the plane fills.
+        var shape = !Vector512.IsHardwareAccelerated || ow < 2 * Lanes ? BlockShape.Rows8x8 : ow < 4 * Lanes ? BlockShape.Rows8x16 : BlockShape.Rows4x32;
+        int blockRows = shape == BlockShape.Rows4x32 ? 4 : 8, blockCols = shape switch
+        {
+            BlockShape.Rows4x32 => 4 * Lanes,
+            BlockShape.Rows8x16 => 2 * Lanes,
+            _ => Lanes,
+        };
         // Padded scratch: row i is input row i − PadH; each row holds sw phases of width columns each, phase p holding
         // the padded columns p, p + sw, p + 2·sw, … (padded column c is input column c − PadW). Rows past the last
         // block's are zero, so that a partial block reads zeros.
@@ -49,85 +56,172 @@ internal static unsafe class DepthwiseConv
                 shift++;
             }
         }
-        var bias = Vector256.Create(epilogue.Bias == null ? 0f : epilogue.Bias[channel]);
+        float bias = epilogue.Bias == null ? 0f : epilogue.Bias[channel];
         var tail = epilogue.WithoutBias;
-        float* part = stackalloc float[8 * Lanes];
-        nint step = sh * rowFloats;
-        for (int o = 0; o < oh; o += blockRows)
+        // Without a residual the activation runs on the sums before they are stored; with one, after the addition.
+        var activation = tail.Residual == null ? tail.Activation : FusedActivation.None;
+        if (tail.Residual == null)
         {
-            int valid = Math.Min(blockRows, oh - o);
-            float* src = pad + o * step;
-            float* yr = y + (nint)o * ow;
-            for (int q = 0; q < ow; q += blockCols)
+            tail = default;
+        }
+        var kernel = new Blocks(pad, sh * rowFloats, offsets, w, taps, bias, shape, blockRows, blockCols);
+        switch (activation)
+        {
+            case FusedActivation.Relu:
+                kernel.Run<ReluActivation>(y, oh, ow, tail, channel, element);
+                break;
+            case FusedActivation.Relu6:
+                kernel.Run<Relu6Activation>(y, oh, ow, tail, channel, element);
+                break;
+            case FusedActivation.Silu:
+                kernel.Run<SiluActivation>(y, oh, ow, tail, channel, element);
+                break;
+            default:
+                kernel.Run<NoActivation>(y, oh, ow, tail, channel, element);
+                break;
+        }
+    }
+
+    /// <summary>The block loop of <see cref="ForwardPlane"/> over a filled scratch plane, specialised for the activation.</summary>
+    private readonly struct Blocks(float* pad, nint step, int* offsets, float* w, int taps, float bias, BlockShape shape, int blockRows, int blockCols)
+    {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Run<TAct>(float* y, int oh, int ow, in ConvEpilogue tail, int channel, nint element)
+            where TAct : struct, IVectorActivation
+        {
+            float* part = stackalloc float[8 * 2 * Lanes];
+            for (int o = 0; o < oh; o += blockRows)
             {
-                int cols = Math.Min(blockCols, ow - q);
-                bool direct = valid == blockRows && cols == blockCols;
-                float* dst = direct ? yr + q : part;
-                nint ld = direct ? ow : blockCols;
-                if (narrow)
+                // A plane at least a block high ends with a block moved up to its last row, overlapping the one
+                // before: outputs are computed again rather than in a partial block. Its rows get the epilogue again,
+                // after being written again.
+                if (o + blockRows > oh && oh >= blockRows)
                 {
-                    Block8x8(src + q, step, offsets, w, taps, bias, dst, ld);
+                    o = oh - blockRows;
                 }
-                else
+                int valid = Math.Min(blockRows, oh - o);
+                float* src = pad + o * step;
+                float* yr = y + (nint)o * ow;
+                for (int q = 0; q < ow; q += blockCols)
                 {
-                    Block4x16(src + q, step, offsets, w, taps, bias, dst, ld);
-                }
-                if (!direct)
-                {
-                    for (int r = 0; r < valid; r++)
+                    // Likewise the last block of columns moves left to the plane's edge.
+                    if (q + blockCols > ow && ow >= blockCols)
                     {
-                        float* from = part + r * blockCols, to = yr + (nint)r * ow + q;
-                        for (int c = 0; c < cols; c++)
+                        q = ow - blockCols;
+                    }
+                    int cols = Math.Min(blockCols, ow - q);
+                    bool direct = valid == blockRows && cols == blockCols;
+                    float* dst = direct ? yr + q : part;
+                    nint ld = direct ? ow : blockCols;
+                    switch (shape)
+                    {
+                        case BlockShape.Rows4x32:
+                            Block4x32<TAct>(src + q, step, offsets, w, taps, Vector512.Create(bias), dst, ld);
+                            break;
+                        case BlockShape.Rows8x16:
+                            Block8x16<TAct>(src + q, step, offsets, w, taps, Vector512.Create(bias), dst, ld);
+                            break;
+                        default:
+                            Block8x8<TAct>(src + q, step, offsets, w, taps, Vector256.Create(bias), dst, ld);
+                            break;
+                    }
+                    if (!direct)
+                    {
+                        for (int r = 0; r < valid; r++)
                         {
-                            to[c] = from[c];
+                            float* from = part + r * blockCols, to = yr + (nint)r * ow + q;
+                            for (int c = 0; c < cols; c++)
+                            {
+                                to[c] = from[c];
+                            }
                         }
                     }
                 }
-            }
-            if (!tail.IsEmpty)
-            {
-                tail.Row(yr, yr, channel, element + (nint)o * ow, valid * ow);
+                if (!tail.IsEmpty)
+                {
+                    tail.Row(yr, yr, channel, element + (nint)o * ow, valid * ow);
+                }
             }
         }
+    }
+
+    /// <summary>The register blocks of <see cref="ForwardPlane"/>.</summary>
+    private enum BlockShape
+    {
+        Rows4x32,
+        Rows8x16,
+        Rows8x8,
+    }
+
+    /// <summary>
+    /// out[r·ld + (0, 16)] = bias + Σ_t w[t] · src[r·step + offsets[t] + (0, 16)] for rows r &lt; 4, two 512-bit vectors
+    /// a row: eight independent sums, so that the multiply-adds of consecutive taps overlap.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Block4x32<TAct>(float* src, nint step, int* offsets, float* w, int taps, Vector512<float> bias, float* output, nint ld)
+        where TAct : struct, IVectorActivation
+    {
+        const int v = 2 * Lanes;
+        Vector512<float> a00 = bias, a01 = bias, a10 = bias, a11 = bias, a20 = bias, a21 = bias, a30 = bias, a31 = bias;
+        for (int t = 0; t < taps; t++)
+        {
+            var wt = Vector512.Create(w[t]);
+            float* p = src + offsets[t];
+            a00 = Vector512.FusedMultiplyAdd(Vector512.Load(p), wt, a00);
+            a01 = Vector512.FusedMultiplyAdd(Vector512.Load(p + v), wt, a01);
+            a10 = Vector512.FusedMultiplyAdd(Vector512.Load(p + step), wt, a10);
+            a11 = Vector512.FusedMultiplyAdd(Vector512.Load(p + step + v), wt, a11);
+            a20 = Vector512.FusedMultiplyAdd(Vector512.Load(p + 2 * step), wt, a20);
+            a21 = Vector512.FusedMultiplyAdd(Vector512.Load(p + 2 * step + v), wt, a21);
+            a30 = Vector512.FusedMultiplyAdd(Vector512.Load(p + 3 * step), wt, a30);
+            a31 = Vector512.FusedMultiplyAdd(Vector512.Load(p + 3 * step + v), wt, a31);
+        }
+        Vector512.Store(TAct.Apply(a00), output);
+        Vector512.Store(TAct.Apply(a01), output + v);
+        Vector512.Store(TAct.Apply(a10), output + ld);
+        Vector512.Store(TAct.Apply(a11), output + ld + v);
+        Vector512.Store(TAct.Apply(a20), output + 2 * ld);
+        Vector512.Store(TAct.Apply(a21), output + 2 * ld + v);
+        Vector512.Store(TAct.Apply(a30), output + 3 * ld);
+        Vector512.Store(TAct.Apply(a31), output + 3 * ld + v);
+    }
+
+    /// <summary>out[r·ld + (0, 16)] = bias + Σ_t w[t] · src[r·step + offsets[t] + (0, 16)] for rows r &lt; 8, one 512-bit vector a row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Block8x16<TAct>(float* src, nint step, int* offsets, float* w, int taps, Vector512<float> bias, float* output, nint ld)
+        where TAct : struct, IVectorActivation
+    {
+        Vector512<float> a0 = bias, a1 = bias, a2 = bias, a3 = bias, a4 = bias, a5 = bias, a6 = bias, a7 = bias;
+        for (int t = 0; t < taps; t++)
+        {
+            var wt = Vector512.Create(w[t]);
+            float* p = src + offsets[t];
+            a0 = Vector512.FusedMultiplyAdd(Vector512.Load(p), wt, a0);
+            a1 = Vector512.FusedMultiplyAdd(Vector512.Load(p + step), wt, a1);
+            a2 = Vector512.FusedMultiplyAdd(Vector512.Load(p + 2 * step), wt, a2);
+            a3 = Vector512.FusedMultiplyAdd(Vector512.Load(p + 3 * step), wt, a3);
+            a4 = Vector512.FusedMultiplyAdd(Vector512.Load(p + 4 * step), wt, a4);
+            a5 = Vector512.FusedMultiplyAdd(Vector512.Load(p + 5 * step), wt, a5);
+            a6 = Vector512.FusedMultiplyAdd(Vector512.Load(p + 6 * step), wt, a6);
+            a7 = Vector512.FusedMultiplyAdd(Vector512.Load(p + 7 * step), wt, a7);
+        }
+        Vector512.Store(TAct.Apply(a0), output);
+        Vector512.Store(TAct.Apply(a1), output + ld);
+        Vector512.Store(TAct.Apply(a2), output + 2 * ld);
+        Vector512.Store(TAct.Apply(a3), output + 3 * ld);
+        Vector512.Store(TAct.Apply(a4), output + 4 * ld);
+        Vector512.Store(TAct.Apply(a5), output + 5 * ld);
+        Vector512.Store(TAct.Apply(a6), output + 6 * ld);
+        Vector512.Store(TAct.Apply(a7), output + 7 * ld);
     }
 
     /// <summary>Floats in one vector of the block kernels.</summary>
     private const int Lanes = 8;
 
-    /// <summary>
-    /// out[r·ld + (0, 16)] = bias + Σ_t w[t] · src[r·step + offsets[t] + (0, 16)] for rows r &lt; 4: eight independent
-    /// sums, so that the multiply-adds of consecutive taps overlap.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Block4x16(float* src, nint step, int* offsets, float* w, int taps, Vector256<float> bias, float* output, nint ld)
-    {
-        Vector256<float> a00 = bias, a01 = bias, a10 = bias, a11 = bias, a20 = bias, a21 = bias, a30 = bias, a31 = bias;
-        for (int t = 0; t < taps; t++)
-        {
-            var wt = Vector256.Create(w[t]);
-            float* p = src + offsets[t];
-            a00 = Vector256.MultiplyAddEstimate(Vector256.Load(p), wt, a00);
-            a01 = Vector256.MultiplyAddEstimate(Vector256.Load(p + Lanes), wt, a01);
-            a10 = Vector256.MultiplyAddEstimate(Vector256.Load(p + step), wt, a10);
-            a11 = Vector256.MultiplyAddEstimate(Vector256.Load(p + step + Lanes), wt, a11);
-            a20 = Vector256.MultiplyAddEstimate(Vector256.Load(p + 2 * step), wt, a20);
-            a21 = Vector256.MultiplyAddEstimate(Vector256.Load(p + 2 * step + Lanes), wt, a21);
-            a30 = Vector256.MultiplyAddEstimate(Vector256.Load(p + 3 * step), wt, a30);
-            a31 = Vector256.MultiplyAddEstimate(Vector256.Load(p + 3 * step + Lanes), wt, a31);
-        }
-        Vector256.Store(a00, output);
-        Vector256.Store(a01, output + Lanes);
-        Vector256.Store(a10, output + ld);
-        Vector256.Store(a11, output + ld + Lanes);
-        Vector256.Store(a20, output + 2 * ld);
-        Vector256.Store(a21, output + 2 * ld + Lanes);
-        Vector256.Store(a30, output + 3 * ld);
-        Vector256.Store(a31, output + 3 * ld + Lanes);
-    }
-
     /// <summary>out[r·ld + (0, 8)] = bias + Σ_t w[t] · src[r·step + offsets[t] + (0, 8)] for rows r &lt; 8.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Block8x8(float* src, nint step, int* offsets, float* w, int taps, Vector256<float> bias, float* output, nint ld)
+    private static void Block8x8<TAct>(float* src, nint step, int* offsets, float* w, int taps, Vector256<float> bias, float* output, nint ld)
+        where TAct : struct, IVectorActivation
     {
         Vector256<float> a0 = bias, a1 = bias, a2 = bias, a3 = bias, a4 = bias, a5 = bias, a6 = bias, a7 = bias;
         for (int t = 0; t < taps; t++)
@@ -143,14 +237,14 @@ internal static unsafe class DepthwiseConv
             a6 = Vector256.MultiplyAddEstimate(Vector256.Load(p + 6 * step), wt, a6);
             a7 = Vector256.MultiplyAddEstimate(Vector256.Load(p + 7 * step), wt, a7);
         }
-        Vector256.Store(a0, output);
-        Vector256.Store(a1, output + ld);
-        Vector256.Store(a2, output + 2 * ld);
-        Vector256.Store(a3, output + 3 * ld);
-        Vector256.Store(a4, output + 4 * ld);
-        Vector256.Store(a5, output + 5 * ld);
-        Vector256.Store(a6, output + 6 * ld);
-        Vector256.Store(a7, output + 7 * ld);
+        Vector256.Store(TAct.Apply(a0), output);
+        Vector256.Store(TAct.Apply(a1), output + ld);
+        Vector256.Store(TAct.Apply(a2), output + 2 * ld);
+        Vector256.Store(TAct.Apply(a3), output + 3 * ld);
+        Vector256.Store(TAct.Apply(a4), output + 4 * ld);
+        Vector256.Store(TAct.Apply(a5), output + 5 * ld);
+        Vector256.Store(TAct.Apply(a6), output + 6 * ld);
+        Vector256.Store(TAct.Apply(a7), output + 7 * ld);
     }
 
     /// <summary>
@@ -180,7 +274,7 @@ internal static unsafe class DepthwiseConv
             int ir = pr - g.PadH;
             if (ir < 0 || ir >= g.H)
             {
-                new Span<float>(dst, (int)rowFloats).Clear();
+                FloatBlocks.Clear(dst, (int)rowFloats);
                 continue;
             }
             float* src = x + (nint)ir * wIn;
@@ -189,18 +283,21 @@ internal static unsafe class DepthwiseConv
                 int lo = bounds[2 * p], hi = bounds[2 * p + 1], first = p - g.PadW;
                 float* d = dst + p * width;
                 float* from = src + first;
-                new Span<float>(d, lo).Clear();
-                new Span<float>(d + hi, width - hi).Clear();
+                // Inline vector loops: the rows are short, and a plane has many.
+                FloatBlocks.Clear(d, lo);
+                FloatBlocks.Clear(d + hi, width - hi);
                 if (sw == 1)
                 {
-                    new ReadOnlySpan<float>(from + lo, hi - lo).CopyTo(new Span<float>(d + lo, hi - lo));
+                    FloatBlocks.Copy(from + lo, d + lo, hi - lo);
                     continue;
                 }
                 int j = lo;
                 if (sw == 2)
                 {
-                    // Even or odd elements of 16 consecutive ones: each half picked out of its vector, then joined.
-                    // The two loads read input columns first + 2·j … first + 2·j + 15, all inside the row.
+                    // Every other input column, 16 or 8 at a time with AVX-512 (from + 2·lo is inside the row)...
+                    j += FloatBlocks.GatherEven(src, first + 2 * lo, hi - lo, wIn, d + lo);
+                    // ... or the even or odd elements of 16 consecutive ones: each half picked out of its vector, then
+                    // joined. The two loads read input columns first + 2·j … first + 2·j + 15, all inside the row.
                     for (; j + Lanes <= hi && first + 2 * (j + Lanes) <= wIn; j += Lanes)
                     {
                         var a = Vector256.Shuffle(Vector256.Load(from + 2 * j), pick);

@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 
 namespace Microsoft.ML.ConvNet.Backends.Cpu;
 
@@ -164,7 +163,7 @@ internal readonly unsafe struct Im2ColView
                         int u = 0;
                         if (_sw == 2)
                         {
-                            u = GatherEven(row, iw, len, _w, dd);
+                            u = FloatBlocks.GatherEven(row, iw, len, _w, dd);
                             iw += 2 * u;
                         }
                         for (; u < len; u++, iw += _sw)
@@ -188,32 +187,6 @@ internal readonly unsafe struct Im2ColView
                 }
             }
         }
-    }
-
-    /// <summary>
-    /// dd[u] = row[iw + 2u] for the leading u whose 16- or 8-float chunks lie inside the row, picked from vectors with
-    /// AVX-512; returns how many were written (none without AVX-512 or when iw &lt; 0), the caller does the rest.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int GatherEven(float* row, int iw, int len, int w, float* dd)
-    {
-        if (!Avx512F.IsSupported || iw < 0)
-        {
-            return 0;
-        }
-        var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-        int u = 0;
-        for (; u + 16 <= len && iw + 2 * u + 32 <= w; u += 16)
-        {
-            float* src = row + iw + 2 * u;
-            Vector512.Store(Avx512F.PermuteVar16x32x2(Vector512.Load(src), even, Vector512.Load(src + 16)), dd + u);
-        }
-        if (u + 8 <= len && iw + 2 * u + 16 <= w)
-        {
-            Vector256.Store(Avx512F.PermuteVar16x32(Vector512.Load(row + iw + 2 * u), even).GetLower(), dd + u);
-            u += 8;
-        }
-        return u;
     }
 
     /// <summary>
