@@ -81,24 +81,58 @@ internal readonly unsafe struct ConvEpilogue
     }
 
     /// <summary>The rest of <see cref="Row"/>: the bias, then the residual, then the activation.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RowWithResidualOrActivation(float* src, float* dst, float add, nint element, int count)
     {
         float* res = Residual == null ? null : Residual + element;
-        var addV = Vector256.Create(add);
+        switch (Activation)
+        {
+            case FusedActivation.Relu:
+                RowCore<ReluActivation>(src, dst, add, res, count);
+                break;
+            case FusedActivation.Relu6:
+                RowCore<Relu6Activation>(src, dst, add, res, count);
+                break;
+            case FusedActivation.Silu:
+                RowCore<SiluActivation>(src, dst, add, res, count);
+                break;
+            default:
+                RowCore<NoActivation>(src, dst, add, res, count);
+                break;
+        }
+    }
+
+    /// <summary>dst[j] = TAct(src[j] + add + res[j]) (res null: no residual), 512-bit vectors where accelerated.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RowCore<TAct>(float* src, float* dst, float add, float* res, int count)
+        where TAct : struct, IVectorActivation
+    {
         int j = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var add16 = Vector512.Create(add);
+            for (; j + 16 <= count; j += 16)
+            {
+                var v = Vector512.Load(src + j) + add16;
+                if (res != null)
+                {
+                    v += Vector512.Load(res + j);
+                }
+                Vector512.Store(TAct.Apply(v), dst + j);
+            }
+        }
+        var add8 = Vector256.Create(add);
         for (; j + 8 <= count; j += 8)
         {
-            var v = Vector256.Load(src + j) + addV;
+            var v = Vector256.Load(src + j) + add8;
             if (res != null)
             {
                 v += Vector256.Load(res + j);
             }
-            Vector256.Store(Activate(v, Activation), dst + j);
+            Vector256.Store(TAct.Apply(v), dst + j);
         }
         for (; j < count; j++)
         {
-            dst[j] = Activate(src[j] + add + (res == null ? 0f : res[j]), Activation);
+            dst[j] = TAct.Apply(Vector256.Create(src[j] + add + (res == null ? 0f : res[j]))).ToScalar();
         }
     }
 
@@ -108,7 +142,7 @@ internal readonly unsafe struct ConvEpilogue
     {
         FusedActivation.Relu => Vector256.Max(v, Vector256<float>.Zero),
         FusedActivation.Relu6 => Vector256.Min(Vector256.Max(v, Vector256<float>.Zero), Vector256.Create(6f)),
-        FusedActivation.Silu => v / (Vector256<float>.One + Vector256.Exp(-v)),
+        FusedActivation.Silu => v / (Vector256<float>.One + FastExp.Exp(-v)),
         _ => v,
     };
 
@@ -118,7 +152,7 @@ internal readonly unsafe struct ConvEpilogue
     {
         FusedActivation.Relu => MathF.Max(v, 0f),
         FusedActivation.Relu6 => Math.Clamp(v, 0f, 6f),
-        FusedActivation.Silu => v / (1f + MathF.Exp(-v)),
+        FusedActivation.Silu => v / (1f + FastExp.Exp(-v)),
         _ => v,
     };
 
@@ -162,10 +196,10 @@ internal readonly struct Relu6Activation : IVectorActivation
     public static Vector256<float> Apply(Vector256<float> v) => Vector256.Min(Vector256.Max(v, Vector256<float>.Zero), Vector256.Create(6f));
 }
 
-/// <summary>v·σ(v).</summary>
+/// <summary>v·σ(v) = v / (1 + e⁻ᵛ), with <see cref="FastExp"/>.</summary>
 internal readonly struct SiluActivation : IVectorActivation
 {
-    public static Vector512<float> Apply(Vector512<float> v) => v / (Vector512<float>.One + Vector512.Exp(-v));
+    public static Vector512<float> Apply(Vector512<float> v) => v / (Vector512<float>.One + FastExp.Exp(-v));
 
-    public static Vector256<float> Apply(Vector256<float> v) => v / (Vector256<float>.One + Vector256.Exp(-v));
+    public static Vector256<float> Apply(Vector256<float> v) => v / (Vector256<float>.One + FastExp.Exp(-v));
 }

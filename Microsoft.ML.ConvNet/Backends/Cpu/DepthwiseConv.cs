@@ -58,9 +58,12 @@ internal static unsafe class DepthwiseConv
         }
         float bias = epilogue.Bias == null ? 0f : epilogue.Bias[channel];
         var tail = epilogue.WithoutBias;
-        // Without a residual the activation runs on the sums before they are stored; with one, after the addition.
-        var activation = tail.Residual == null ? tail.Activation : FusedActivation.None;
-        if (tail.Residual == null)
+        // Without a residual, a ReLU or ReLU6 runs on the sums before they are stored; SiLU (whose exponential costs
+        // more than a second pass over the plane's exact outputs, measured) and anything after a residual run on the
+        // finished rows.
+        var activation = tail.Residual == null && tail.Activation is FusedActivation.Relu or FusedActivation.Relu6
+            ? tail.Activation : FusedActivation.None;
+        if (activation != FusedActivation.None)
         {
             tail = default;
         }
@@ -72,9 +75,6 @@ internal static unsafe class DepthwiseConv
                 break;
             case FusedActivation.Relu6:
                 kernel.Run<Relu6Activation>(y, oh, ow, tail, channel, element);
-                break;
-            case FusedActivation.Silu:
-                kernel.Run<SiluActivation>(y, oh, ow, tail, channel, element);
                 break;
             default:
                 kernel.Run<NoActivation>(y, oh, ow, tail, channel, element);
