@@ -124,6 +124,10 @@ public sealed class GemmTests
         Compare(rng, true, false, 300, 20, 400, 1f, 0.5f);
         Compare(rng, false, true, 8, 1000, 300, 1f, 0f);
         Compare(rng, false, false, Sgemm.MC + 13, 97, Sgemm.KC + 45, 1f, 0f, parallel: false);
+        // One row times a transposed B (a fully connected layer on one image): dot products, in parallel.
+        Compare(rng, false, true, 1, 1000, 1280, 1f, 0f);
+        Compare(rng, false, true, 1, 37, 70, 0.5f, 0.25f, pad: 3, offset: 2);
+        Compare(rng, false, true, 1, 9, 5, 1f, 1f, parallel: false);
         // More columns than one packed B block (NC).
         Compare(rng, false, false, 3, Sgemm.NC + 70, 5, 1f, 0f);
         Compare(rng, false, true, 3, Sgemm.NC + 70, 5, 1f, 1f, parallel: false);
