@@ -296,9 +296,10 @@ file static class PoolKernels
     }
 
     /// <summary>y[ow] = max over kw of row[ow·stride − pad + kw·dilation] (taps inside the row only).</summary>
-    private static void SweepMax(ReadOnlySpan<float> row, Span<float> y, in PoolGeometry g)
+    private static unsafe void SweepMax(ReadOnlySpan<float> row, Span<float> y, in PoolGeometry g)
     {
         int sw = g.StrideW;
+        float* taps = stackalloc float[sw == 2 && g.OW <= 1024 ? g.OW : 0];
         for (int kw = 0; kw < g.KernelW; kw++)
         {
             int off = kw * g.DilationW - g.PadW;
@@ -311,6 +312,21 @@ file static class PoolKernels
             {
                 var dst = y[lo..hi];
                 TensorPrimitives.Max(dst, row.Slice(lo + off, hi - lo), dst);
+                continue;
+            }
+            if (sw == 2 && g.OW <= 1024)
+            {
+                // The tap's inputs are every other float of the row: picked out with vectors, then one vector maximum.
+                fixed (float* r = row)
+                {
+                    int done = FloatBlocks.GatherEven(r, lo * 2 + off, hi - lo, row.Length, taps);
+                    for (int u = done; u < hi - lo; u++)
+                    {
+                        taps[u] = r[(lo + u) * 2 + off];
+                    }
+                }
+                var dst = y[lo..hi];
+                TensorPrimitives.Max(dst, new ReadOnlySpan<float>(taps, hi - lo), dst);
                 continue;
             }
             for (int ow = lo; ow < hi; ow++)
