@@ -19,6 +19,26 @@ public sealed class WinogradTests
         ConvOracle.CheckAllDirections(g, seed, withBias);
     }
 
+    /// <summary><see cref="Check"/> of every geometry (same padding on both axes) with F(4×4, 3×3), then F(2×2, 3×3).</summary>
+    private static void CheckBothTileSizes((int N, int C, int H, int W, int K, int Pad)[] geometries, int seed)
+    {
+        foreach (var tiles in new[] { WinogradTiles.Large, WinogradTiles.Small })
+        {
+            Winograd.Tiles = tiles;
+            try
+            {
+                foreach (var (n, c, h, w, k, pad) in geometries)
+                {
+                    Check(Geometry(n, c, h, w, k, pad, pad), seed++);
+                }
+            }
+            finally
+            {
+                Winograd.Tiles = WinogradTiles.Measured;
+            }
+        }
+    }
+
     [TestMethod]
     public void EvenMapsWithSamePadding() => Check(Geometry(3, 32, 8, 8, 40, 1, 1), 1);
 
@@ -64,22 +84,7 @@ public sealed class WinogradTests
         [
             (32, 32, 3, 3, 32, 0), (3, 32, 6, 10, 40, 1), (3, 40, 7, 5, 32, 1), (1, 48, 13, 11, 32, 1), (2, 32, 12, 9, 33, 2), (2, 64, 14, 14, 64, 1),
         ];
-        int seed = 20;
-        foreach (var tiles in new[] { WinogradTiles.Large, WinogradTiles.Small })
-        {
-            Winograd.Tiles = tiles;
-            try
-            {
-                foreach (var (n, c, h, w, k, pad) in geometries)
-                {
-                    Check(Geometry(n, c, h, w, k, pad, pad), seed++);
-                }
-            }
-            finally
-            {
-                Winograd.Tiles = WinogradTiles.Measured;
-            }
-        }
+        CheckBothTileSizes(geometries, 20);
     }
 
     [TestMethod]
@@ -91,22 +96,7 @@ public sealed class WinogradTests
         [
             (2, 32, 6, 70, 32, 0), (2, 32, 9, 74, 33, 1), (1, 40, 5, 150, 32, 2), (3, 32, 4, 36, 32, 0), (2, 32, 7, 40, 32, 1),
         ];
-        int seed = 40;
-        foreach (var tiles in new[] { WinogradTiles.Large, WinogradTiles.Small })
-        {
-            Winograd.Tiles = tiles;
-            try
-            {
-                foreach (var (n, c, h, w, k, pad) in geometries)
-                {
-                    Check(Geometry(n, c, h, w, k, pad, pad), seed++);
-                }
-            }
-            finally
-            {
-                Winograd.Tiles = WinogradTiles.Measured;
-            }
-        }
+        CheckBothTileSizes(geometries, 40);
     }
 
     [TestMethod]

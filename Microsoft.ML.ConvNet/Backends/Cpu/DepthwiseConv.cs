@@ -16,9 +16,10 @@ internal static unsafe class DepthwiseConv
     /// <paramref name="channel"/>, which starts <paramref name="element"/> floats into the output. The plane is first
     /// copied into a zero-padded scratch plane whose columns are split by their remainder modulo the stride (for stride
     /// 2: the even columns, then the odd ones), so that every filter tap reads consecutive floats for consecutive
-    /// outputs whatever the stride. The outputs are then computed in blocks of 4 rows × 16 columns (8 rows × 8 columns
-    /// on narrow planes), eight vectors whose sums over the taps stay in registers, each written once; the epilogue runs
-    /// on each finished row while it is in cache.
+    /// outputs whatever the stride. The outputs are then computed in blocks of 4 rows × 32 or 8 rows × 16 columns
+    /// (512-bit vectors), or 8 rows × 8 columns on narrow planes, eight vectors whose sums over the taps stay in
+    /// registers, each written once (a ReLU or ReLU6 applied as they are); the rest of the epilogue runs on each finished
+    /// row while it is in cache.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ForwardPlane(float* x, float* w, in ConvEpilogue epilogue, int channel, float* y, nint element, in ConvGeometry g)

@@ -157,55 +157,10 @@ internal static unsafe class Sgemm
             int from = (int)((long)n * t / chunks), to = (int)((long)n * (t + 1) / chunks);
             for (int j = from; j < to; j++)
             {
-                float dot = alpha * Dot((float*)ap, (float*)bp + (nint)j * ldb, k);
+                float dot = alpha * System.Numerics.Tensors.TensorPrimitives.Dot(new ReadOnlySpan<float>((float*)ap, k), new ReadOnlySpan<float>((float*)bp + (nint)j * ldb, k));
                 ((float*)cp)[j] = beta == 0f ? dot : dot + beta * ((float*)cp)[j];
             }
         });
-    }
-
-    /// <summary>Σ_p x[p]·y[p], four 512-bit (or 256-bit) sums.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static float Dot(float* x, float* y, int k)
-    {
-        int p = 0;
-        float sum = 0f;
-        if (Vector512.IsHardwareAccelerated && k >= 64)
-        {
-            Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default;
-            for (; p + 64 <= k; p += 64)
-            {
-                s0 = Vector512.FusedMultiplyAdd(Vector512.Load(x + p), Vector512.Load(y + p), s0);
-                s1 = Vector512.FusedMultiplyAdd(Vector512.Load(x + p + 16), Vector512.Load(y + p + 16), s1);
-                s2 = Vector512.FusedMultiplyAdd(Vector512.Load(x + p + 32), Vector512.Load(y + p + 32), s2);
-                s3 = Vector512.FusedMultiplyAdd(Vector512.Load(x + p + 48), Vector512.Load(y + p + 48), s3);
-            }
-            for (; p + 16 <= k; p += 16)
-            {
-                s0 = Vector512.FusedMultiplyAdd(Vector512.Load(x + p), Vector512.Load(y + p), s0);
-            }
-            sum = Vector512.Sum((s0 + s1) + (s2 + s3));
-        }
-        else if (Vector256.IsHardwareAccelerated && k >= 32)
-        {
-            Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
-            for (; p + 32 <= k; p += 32)
-            {
-                s0 = Vector256.MultiplyAddEstimate(Vector256.Load(x + p), Vector256.Load(y + p), s0);
-                s1 = Vector256.MultiplyAddEstimate(Vector256.Load(x + p + 8), Vector256.Load(y + p + 8), s1);
-                s2 = Vector256.MultiplyAddEstimate(Vector256.Load(x + p + 16), Vector256.Load(y + p + 16), s2);
-                s3 = Vector256.MultiplyAddEstimate(Vector256.Load(x + p + 24), Vector256.Load(y + p + 24), s3);
-            }
-            for (; p + 8 <= k; p += 8)
-            {
-                s0 = Vector256.MultiplyAddEstimate(Vector256.Load(x + p), Vector256.Load(y + p), s0);
-            }
-            sum = Vector256.Sum((s0 + s1) + (s2 + s3));
-        }
-        for (; p < k; p++)
-        {
-            sum += x[p] * y[p];
-        }
-        return sum;
     }
 
     private static void CheckOperand(string name, int rows, int cols, int ld, int length, bool empty)
