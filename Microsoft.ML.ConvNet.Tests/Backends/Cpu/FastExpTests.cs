@@ -7,6 +7,8 @@ namespace Microsoft.ML.ConvNet.Tests.Backends.Cpu;
 [TestClass]
 public sealed class FastExpTests
 {
+    private static float Exp(float x) => FastExp.Exp(Vector256.Create(x)).ToScalar();
+
     [TestMethod]
     public void RelativeErrorStaysWithinAFewUlpsOverTheWholeRange()
     {
@@ -38,15 +40,15 @@ public sealed class FastExpTests
     [TestMethod]
     public void ClampsBeyondTheRange()
     {
-        Assert.AreEqual(1f, FastExp.Exp(0f));
-        Assert.AreEqual(0f, FastExp.Exp(-100f));
-        Assert.AreEqual(0f, FastExp.Exp(float.NegativeInfinity));
-        Assert.AreEqual(FastExp.Exp(88.3762626647949f), FastExp.Exp(100f), "clamped");
-        Assert.AreEqual(FastExp.Exp(100f), FastExp.Exp(float.PositiveInfinity));
-        Assert.IsGreaterThan(2e38f, FastExp.Exp(100f));
-        Assert.IsTrue(float.IsFinite(FastExp.Exp(100f)));
+        Assert.AreEqual(1f, Exp(0f));
+        Assert.AreEqual(0f, Exp(-100f));
+        Assert.AreEqual(0f, Exp(float.NegativeInfinity));
+        Assert.AreEqual(Exp(88.3762626647949f), Exp(100f), "clamped");
+        Assert.AreEqual(Exp(100f), Exp(float.PositiveInfinity));
+        Assert.IsGreaterThan(2e38f, Exp(100f));
+        Assert.IsTrue(float.IsFinite(Exp(100f)));
         // SiLU's use: v / (1 + e⁻ᵛ) is 0 for very negative v and v for very positive v.
-        Assert.AreEqual(0f, -200f / (1f + FastExp.Exp(200f)), 1e-30f);
-        Assert.AreEqual(200f, 200f / (1f + FastExp.Exp(-200f)));
+        Assert.AreEqual(0f, -200f / (1f + Exp(200f)), 1e-30f);
+        Assert.AreEqual(200f, 200f / (1f + Exp(-200f)));
     }
 }

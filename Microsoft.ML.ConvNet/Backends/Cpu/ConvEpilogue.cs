@@ -140,21 +140,15 @@ internal readonly unsafe struct ConvEpilogue
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Activate(Vector256<float> v, FusedActivation activation) => activation switch
     {
-        FusedActivation.Relu => Vector256.Max(v, Vector256<float>.Zero),
-        FusedActivation.Relu6 => Vector256.Min(Vector256.Max(v, Vector256<float>.Zero), Vector256.Create(6f)),
-        FusedActivation.Silu => v / (Vector256<float>.One + FastExp.Exp(-v)),
+        FusedActivation.Relu => ReluActivation.Apply(v),
+        FusedActivation.Relu6 => Relu6Activation.Apply(v),
+        FusedActivation.Silu => SiluActivation.Apply(v),
         _ => v,
     };
 
-    /// <summary><paramref name="activation"/> of <paramref name="v"/>.</summary>
+    /// <summary><paramref name="activation"/> of <paramref name="v"/>, computed as one lane of the vector form.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Activate(float v, FusedActivation activation) => activation switch
-    {
-        FusedActivation.Relu => MathF.Max(v, 0f),
-        FusedActivation.Relu6 => Math.Clamp(v, 0f, 6f),
-        FusedActivation.Silu => v / (1f + FastExp.Exp(-v)),
-        _ => v,
-    };
+    public static float Activate(float v, FusedActivation activation) => Activate(Vector256.Create(v), activation).ToScalar();
 
     /// <summary>act(<paramref name="v"/> + bias[<paramref name="channel"/>] + residual[<paramref name="element"/>]).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

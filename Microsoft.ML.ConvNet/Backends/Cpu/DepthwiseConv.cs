@@ -28,12 +28,7 @@ internal static unsafe class DepthwiseConv
         // Blocks of 4 rows × 32 columns or 8 rows × 16 columns (512-bit vectors), or 8 rows × 8 columns: the widest
         // the plane fills.
         var shape = !Vector512.IsHardwareAccelerated || ow < 2 * Lanes ? BlockShape.Rows8x8 : ow < 4 * Lanes ? BlockShape.Rows8x16 : BlockShape.Rows4x32;
-        int blockRows = shape == BlockShape.Rows4x32 ? 4 : 8, blockCols = shape switch
-        {
-            BlockShape.Rows4x32 => 4 * Lanes,
-            BlockShape.Rows8x16 => 2 * Lanes,
-            _ => Lanes,
-        };
+        int blockRows = RowsOf(shape), blockCols = ColumnsOf(shape);
         // Padded scratch: row i is input row i − PadH; each row holds sw phases of width columns each, phase p holding
         // the padded columns p, p + sw, p + 2·sw, … (padded column c is input column c − PadW). Rows past the last
         // block's are zero, so that a partial block reads zeros.
@@ -68,7 +63,7 @@ internal static unsafe class DepthwiseConv
         {
             tail = default;
         }
-        var kernel = new Blocks(pad, sh * rowFloats, offsets, w, taps, bias, shape, blockRows, blockCols);
+        var kernel = new Blocks(pad, sh * rowFloats, offsets, w, taps, bias, shape);
         switch (activation)
         {
             case FusedActivation.Relu:
@@ -84,12 +79,13 @@ internal static unsafe class DepthwiseConv
     }
 
     /// <summary>The block loop of <see cref="ForwardPlane"/> over a filled scratch plane, specialised for the activation.</summary>
-    private readonly struct Blocks(float* pad, nint step, int* offsets, float* w, int taps, float bias, BlockShape shape, int blockRows, int blockCols)
+    private readonly struct Blocks(float* pad, nint step, int* offsets, float* w, int taps, float bias, BlockShape shape)
     {
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Run<TAct>(float* y, int oh, int ow, in ConvEpilogue tail, int channel, nint element)
             where TAct : struct, IVectorActivation
         {
+            int blockRows = RowsOf(shape), blockCols = ColumnsOf(shape);
             float* part = stackalloc float[8 * 2 * Lanes];
             for (int o = 0; o < oh; o += blockRows)
             {
@@ -147,6 +143,15 @@ internal static unsafe class DepthwiseConv
     }
 
     /// <summary>The register blocks of <see cref="ForwardPlane"/>.</summary>
+    private static int RowsOf(BlockShape shape) => shape == BlockShape.Rows4x32 ? 4 : 8;
+
+    private static int ColumnsOf(BlockShape shape) => shape switch
+    {
+        BlockShape.Rows4x32 => 4 * Lanes,
+        BlockShape.Rows8x16 => 2 * Lanes,
+        _ => Lanes,
+    };
+
     private enum BlockShape
     {
         Rows4x32,

@@ -51,7 +51,4 @@ internal static class FastExp
         var scale = Vector512.ShiftLeft(Vector512.ConvertToInt32(n) + Vector512.Create(127), 23).AsSingle();
         return p * scale;
     }
-
-    /// <summary>eˣ of <paramref name="x"/>, the same computation on one lane.</summary>
-    public static float Exp(float x) => Exp(Vector256.Create(x)).ToScalar();
 }
