@@ -20,6 +20,7 @@ public sealed class BatchNormActivationFusionTests
         ["basic block", (Func<Module>)(() => new BasicBlock(6, 6))],
         ["basic block, projection", (Func<Module>)(() => new BasicBlock(6, 12, 2, ResNet.MakeDownsample(6, 12, 2)))],
         ["bottleneck", (Func<Module>)(() => new Bottleneck(16, 4))],
+        ["bottleneck, projection", (Func<Module>)(() => new Bottleneck(8, 4, 2, ResNet.MakeDownsample(8, 16, 2)))],
         ["resnet18", (Func<Module>)(() => ModelZoo.Create("resnet18", new ModelOptions(NumClasses: 5, SmallInput: true)))],
         ["mobilenet_v2", (Func<Module>)(() => ModelZoo.Create("mobilenet_v2", new ModelOptions(NumClasses: 5, SmallInput: true)))],
     ];
@@ -65,6 +66,84 @@ public sealed class BatchNormActivationFusionTests
         long unfused = Held(false), fused = Held(true);
         Console.WriteLine($"resnet50 training forward holds {unfused / 1024.0 / 1024:F1} MiB layer by layer, {fused / 1024.0 / 1024:F1} MiB fused");
         Assert.IsLessThan(0.75 * unfused, fused, $"fused {fused} bytes against {unfused}");
+    }
+
+    [TestMethod]
+    public void ProjectedShortcutIsNotHeldForTheBackwardPass()
+    {
+        // The same block with an identity and with a projection shortcut: the projection adds its convolution's output
+        // (the batch norm's input) and the batch norm's two statistics, but not the batch norm's output, which the fused
+        // batch norm of the block only added.
+        const int N = 2, C = 16, H = 6, W = 6;
+        long Held(Module block)
+        {
+            using var scope = new TensorScope();
+            var x = Tensor.RandomNormal(new Shape(N, C, H, W), new Random(6));
+            x.RequiresGrad = true;
+            long before = BufferPool.Stats.RentedBytes;
+            var y = block.Forward(x);
+            long held = BufferPool.Stats.RentedBytes - before;
+            y.Sum().Backward();
+            return held;
+        }
+        RandomSource.ManualSeed(4);
+        using var identity = new Bottleneck(C, C / 4);
+        using var projection = new Bottleneck(C, C / 4, 1, ResNet.MakeDownsample(C, C, 1));
+        Assert.AreEqual((N * C * H * W + 2 * C) * 4L, Held(projection) - Held(identity));
+    }
+
+    [TestMethod]
+    public void BackwardWritesTheInputGradientOverTheOutputGradient()
+    {
+        // The engine's gradient for the output is free once read, so on the CPU the batch norm's dx takes its buffer,
+        // except where the fused residual's gradient is that buffer.
+        using var bn = new BatchNorm2d(3);
+        using var scope = new TensorScope();
+        var x = Tensor.RandomNormal(new Shape(2, 3, 4, 4), new Random(8));
+        x.RequiresGrad = true;
+        var residual = x * 0.5f;
+        foreach (var (what, y, dxIsDy) in new[]
+        {
+            ("batch norm", bn.Forward(x), true),
+            ("batch norm + ReLU", bn.TryForwardFused(x, FusedActivation.Relu)!, true),
+            ("batch norm + residual + ReLU", bn.TryForwardFused(x, FusedActivation.Relu, residual)!, false),
+        })
+        {
+            var dy = Tensor.Ones(y.Shape);
+            var grads = y.GradFn!.Backward(dy);
+            Assert.AreEqual(dxIsDy, ReferenceEquals(grads[0], dy), what);
+            if (grads.Length == 4)
+            {
+                Assert.AreSame(dy, grads[3], $"{what}: the residual's gradient");
+            }
+        }
+    }
+
+    [TestMethod]
+    public void ReleasedValuesKeepTheTensorInTheGraph()
+    {
+        RandomSource.ManualSeed(5);
+        using var bn = new BatchNorm2d(3);
+        using var fusedBn = new BatchNorm2d(3);
+        float[] Gradient(bool release)
+        {
+            using var scope = new TensorScope();
+            var x = Tensor.RandomNormal(new Shape(2, 3, 4, 4), new Random(7));
+            x.RequiresGrad = true;
+            var shortcut = bn.Forward(x * 2f);
+            var y = fusedBn.TryForwardFused(x, FusedActivation.Relu, shortcut)!;
+            if (release)
+            {
+                Module.ReleaseUnreadValues(shortcut);
+                Assert.IsTrue(shortcut.IsDisposed, "a batch norm's backward does not read its output");
+                Assert.IsFalse(shortcut.IsLeaf, "the tensor stays in the graph");
+                Module.ReleaseUnreadValues(y);
+                Assert.IsFalse(y.IsDisposed, "the fused activation's backward reads its output");
+            }
+            y.Sum().Backward();
+            return x.Grad!.ToArray();
+        }
+        TensorAssert.AreClose(Gradient(release: false), Gradient(release: true), 0, 0, "input gradient");
     }
 
     [TestMethod]

@@ -18,10 +18,14 @@ internal abstract class Function
 
     /// <summary>
     /// Given dL/d(output), returns dL/d(input i) for each input (null when input i needs no gradient).
-    /// Returned tensors must be fresh; the engine owns and disposes them. Returning the incoming gradient
-    /// itself is allowed (the engine copies when needed).
+    /// Returned tensors must be fresh; the engine owns and disposes them. The incoming gradient is the engine's alone and
+    /// nothing reads it after this call, so a backward may overwrite it and return it (the engine copies when it is
+    /// handed to several inputs).
     /// </summary>
     public abstract Tensor?[] Backward(Tensor gradOutput);
+
+    /// <summary>Whether <see cref="Backward"/> reads the values of the operation's output (true unless a subclass says not).</summary>
+    internal virtual bool BackwardReadsOutput => true;
 
     /// <summary>
     /// Writes this operation as ONNX nodes into <paramref name="graph"/>, reading the value names

@@ -50,6 +50,20 @@ public abstract class Module : IDisposable
         }
     }
 
+    /// <summary>
+    /// Frees the values of <paramref name="intermediate"/>, a tensor this module computed and whose only reader has just
+    /// run, when no backward pass reads them: neither its own gradient function nor that reader's (a shortcut that a fused
+    /// batch norm added). The tensor stays in the graph, so training no longer holds its values until the backward pass.
+    /// Only when no observer listens and the current <see cref="TensorScope"/> created it.
+    /// </summary>
+    internal static void ReleaseUnreadValues(Tensor intermediate)
+    {
+        if (_observer == null && intermediate.GradFn is { BackwardReadsOutput: false } && TensorScope.Current?.Owns(intermediate) == true)
+        {
+            intermediate.ReleaseValues();
+        }
+    }
+
     /// <summary>True while an observer listens on this thread (fused paths then run layer by layer, so it sees each).</summary>
     internal static bool IsObserved => _observer != null;
 

@@ -304,14 +304,22 @@ public sealed partial class Tensor : IDisposable
     /// <summary>Releases the memory now (a reshape sharing it keeps it alive). Safe to call twice.</summary>
     public void Dispose()
     {
-        var s = _storage;
-        if (s == null)
+        if (_storage != null)
         {
-            return;
+            GradFn = null;
+            ReleaseValues();
         }
+    }
+
+    /// <summary>
+    /// Gives the memory back but keeps the tensor in the autograd graph (its shape and gradient function), for an
+    /// intermediate whose values no backward pass reads. Reading it afterwards throws, as after <see cref="Dispose"/>.
+    /// </summary>
+    internal void ReleaseValues()
+    {
+        var s = _storage;
         _storage = null;
-        GradFn = null;
-        s.Release();
+        s?.Release();
     }
 
     /// <summary>

@@ -39,7 +39,7 @@ public sealed class TensorScope : IDisposable
         }
     }
 
-    internal bool Owns(Tensor t) => _tensors.Contains(t);
+    internal bool Owns(Tensor t) => _tensors.LastIndexOf(t) >= 0;
 
     /// <summary>
     /// Disposes <paramref name="t"/> now when the innermost scope collected it, so that its buffer goes back to the pool

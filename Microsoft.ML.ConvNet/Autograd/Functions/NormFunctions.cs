@@ -33,16 +33,20 @@ internal sealed class BatchNormFunction : Function
         return Record(new BatchNormFunction { _mean = mean, _invStd = invStd }, y, x, gamma, beta);
     }
 
-    public override Tensor?[] Backward(Tensor dy) => Gradients(this, dy, _mean!, _invStd!);
+    public override Tensor?[] Backward(Tensor dy) => Gradients(this, dy, _mean!, _invStd!, dyIsFree: true);
+
+    internal override bool BackwardReadsOutput => false;
 
     /// <summary>
     /// dx, dγ, dβ of a training-mode batch norm fn (inputs x, γ, β, …) for dy, from the batch mean and 1/σ, which it then
-    /// disposes; slots beyond β stay null for the caller.
+    /// disposes; slots beyond β stay null for the caller. When <paramref name="dyIsFree"/> (nothing reads dy afterwards),
+    /// dx is written over dy on the CPU, where the kernel finishes each channel's sums before it writes: a training step
+    /// then holds one gradient buffer of the layer's size here instead of two.
     /// </summary>
-    internal static Tensor?[] Gradients(Function fn, Tensor dy, Tensor mean, Tensor invStd)
+    internal static Tensor?[] Gradients(Function fn, Tensor dy, Tensor mean, Tensor invStd, bool dyIsFree)
     {
         Tensor x = fn.Inputs[0], gamma = fn.Inputs[1];
-        var dx = x.EmptyLike();
+        var dx = dyIsFree && x.RequiresGrad && x.Device.Type == DeviceType.Cpu ? dy : x.EmptyLike();
         var dgamma = gamma.EmptyLike();
         var dbeta = gamma.EmptyLike();
         x.Backend.BatchNormBackward(x, dy, gamma, mean, invStd, dx, dgamma, dbeta);
@@ -306,17 +310,15 @@ internal sealed class BatchNormActivationFunction(UnaryOp activation) : Function
 
     public override Tensor?[] Backward(Tensor dy)
     {
-        var dz = dy.EmptyLike();
-        // ReLU's and ReLU6's derivatives read only the sign and range of their argument, which y shares with it.
+        // The activation's derivative is applied to dy in place: ReLU's and ReLU6's read only the sign and range of their
+        // argument, which y shares with it. dz is then the residual's gradient, or else free for the batch norm's dx.
+        var dz = dy;
         dz.Backend.UnaryBackward(activation, _y!, _y!, dy, dz, 0f);
-        var grads = BatchNormFunction.Gradients(this, dz, _mean!, _invStd!);
-        if (Inputs.Length == 4 && NeedsGrad(3))
+        bool residual = Inputs.Length == 4 && NeedsGrad(3);
+        var grads = BatchNormFunction.Gradients(this, dz, _mean!, _invStd!, dyIsFree: !residual);
+        if (residual)
         {
             grads[3] = dz;
-        }
-        else
-        {
-            dz.Dispose();
         }
         return grads;
     }

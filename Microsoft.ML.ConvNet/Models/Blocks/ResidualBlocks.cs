@@ -88,7 +88,12 @@ public sealed class BasicBlock : Module
             return y;
         }
         x = Conv2.Forward(x);
-        return Bn2.TryForwardFused(x, FusedActivation.Relu, identity) ?? Relu.Forward(ResidualMath.AddShortcut(this, Bn2.Forward(x), identity));
+        if (Bn2.TryForwardFused(x, FusedActivation.Relu, identity) is { } fused)
+        {
+            ResidualMath.ReleaseShortcut(identity, input);
+            return fused;
+        }
+        return Relu.Forward(ResidualMath.AddShortcut(this, Bn2.Forward(x), identity));
     }
 
     /// <summary>For example <c>BasicBlock(64→128, stride=2, downsample)</c>.</summary>
@@ -219,6 +224,7 @@ public sealed class Bottleneck : Module
         x = Conv3.Forward(x);
         if (SqueezeExcitation == null && Bn3.TryForwardFused(x, FusedActivation.Relu, identity) is { } fused)
         {
+            ResidualMath.ReleaseShortcut(identity, input);
             return fused;
         }
         x = Bn3.Forward(x);
@@ -309,5 +315,17 @@ internal static class ResidualMath
                 "a block that changes the stride or the channels needs a downsample projection.");
         }
         return x + shortcut;
+    }
+
+    /// <summary>
+    /// After a fused batch norm added the shortcut: frees a projected shortcut's values when no backward pass reads them
+    /// (a batch norm's output), which training would otherwise hold until the backward pass reaches the projection.
+    /// </summary>
+    public static void ReleaseShortcut(Tensor shortcut, Tensor input)
+    {
+        if (!ReferenceEquals(shortcut, input))
+        {
+            Module.ReleaseUnreadValues(shortcut);
+        }
     }
 }
