@@ -29,7 +29,8 @@ internal static class ConvAlgorithms
     /// The algorithm <see cref="CpuBackend"/> uses for <paramref name="g"/> in <paramref name="direction"/>: the first
     /// of depthwise, full window, Winograd, direct, pointwise that applies, otherwise im2col. Winograd and the direct
     /// kernels can be switched off (<see cref="CpuBackend.UseWinograd"/>, <see cref="CpuBackend.UseDirectConv"/>);
-    /// backward data takes the direct kernel only with enough input channels (<see cref="DirectConv.AppliesToBackwardData"/>).
+    /// the filter gradient takes Winograd only with enough channels (<see cref="Winograd.AppliesToFilterGradient"/>), and
+    /// backward data the direct kernel only with enough input channels (<see cref="DirectConv.AppliesToBackwardData"/>).
     /// </summary>
     public static ConvAlgorithm Choose(in ConvGeometry g, ConvDirection direction)
     {
@@ -41,7 +42,7 @@ internal static class ConvAlgorithms
         {
             return ConvAlgorithm.FullWindow;
         }
-        if (CpuBackend.UseWinograd && Winograd.Applies(g))
+        if (CpuBackend.UseWinograd && (direction == ConvDirection.BackwardFilter ? Winograd.AppliesToFilterGradient(g) : Winograd.Applies(g)))
         {
             return ConvAlgorithm.Winograd;
         }

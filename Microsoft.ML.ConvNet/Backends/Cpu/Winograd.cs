@@ -74,6 +74,19 @@ internal static unsafe class Winograd
     internal const int MinLargeChannels = 128, MinLargeTiles = 128;
 
     /// <summary>
+    /// Fewest channels on either side for the filter gradient, whose F(2×2, 3×3) transforms of both the input and the
+    /// output gradient cost per tile what C + K channels cost, against products that grow with C·K. Measured on 2 cores
+    /// (AVX-512), best of 6, against the GEMM path: 64→64 at 56×56, batch 32, 32.0 against 26.2 ms, and at 28×28, batch
+    /// 64, 19.9 against 14.5 ms; 128→128 at 28×28, batch 32, 23.5 against 24.4 ms, and at 14×14, batch 64, 12.9 against
+    /// 14.1 ms; 512→512 at 4×4, batch 64, 13.2 against 17.6 ms.
+    /// </summary>
+    internal const int MinFilterGradientChannels = 128;
+
+    /// <summary>Takes the filter gradient here from <see cref="MinChannels"/> on, on this thread (tests of the kernel).</summary>
+    [ThreadStatic]
+    internal static bool FilterGradientFromMinChannels;
+
+    /// <summary>
     /// True for the convolutions computed here: 3×3 filters, stride 1, no dilation, one group, padding 0 to 2, at least
     /// <see cref="MinChannels"/> input and output channels, and at least <see cref="MinTiles"/> tiles.
     /// </summary>
@@ -81,6 +94,13 @@ internal static unsafe class Winograd
         => g.R == 3 && g.S == 3 && g.StrideH == 1 && g.StrideW == 1 && g.DilationH == 1 && g.DilationW == 1
             && g.Groups == 1 && g.PadH <= 2 && g.PadW <= 2 && g.C >= MinChannels && g.K >= MinChannels
             && g.OH >= 1 && g.OW >= 1 && (long)g.N * ((g.OH + 1) / 2) * ((g.OW + 1) / 2) >= MinTiles;
+
+    /// <summary>
+    /// True for the filter gradients computed here: <see cref="Applies"/> with at least
+    /// <see cref="MinFilterGradientChannels"/> input and output channels.
+    /// </summary>
+    public static bool AppliesToFilterGradient(in ConvGeometry g)
+        => Applies(g) && (FilterGradientFromMinChannels || Math.Min(g.C, g.K) >= MinFilterGradientChannels);
 
     /// <summary>Whether a correlation producing n maps of oh×ow from c to k channels uses F(4×4, 3×3).</summary>
     private static bool UsesLargeTiles(int n, int c, int k, int oh, int ow) => Tiles switch
