@@ -94,6 +94,44 @@ public sealed class PoolingTests
     }
 
     [TestMethod]
+    public void OverlappingMaxPoolSendsEachGradientToTheFirstMaximumOfItsWindow()
+    {
+        // ResNet's 3×3 stride-2 pool (and stride 1, and a dilated one) on rows wide enough for the vector paths, with
+        // many ties inside windows and windows overlapping; then NaN maxima, whose gradient goes to the window's first NaN.
+        var rng = new Random(17);
+        foreach (var (h, w, k, s, p, d) in new[] { (9, 112, 3, 2, 1, 1), (6, 57, 3, 2, 1, 1), (5, 40, 3, 1, 1, 1), (7, 45, 3, 2, 1, 2) })
+        {
+            string what = $"MaxPool2d x[2,3,{h},{w}] k{k} s{s} p{p} d{d}";
+            var param = PoolParams.Square(k, s, p, d, false);
+            var xv = RandomValues(rng, 2 * 3 * h * w).Select(v => MathF.Round(v * 2)).ToArray();
+            var expected = NaiveOps.MaxPool2d(xv, 2, 3, h, w, param, out int oh, out int ow);
+            var dyv = RandomValues(rng, expected.Length);
+            var expectedDx = NaiveOps.MaxPool2dBackward(xv, dyv, 2, 3, h, w, param);
+
+            using var scope = new TensorScope();
+            var x = Tensor.FromArray(xv, new Shape(2, 3, h, w));
+            x.RequiresGrad = true;
+            var y = Functional.MaxPool2d(x, k, s, p, d);
+            TensorAssert.AreClose(expected, new Shape(2, 3, oh, ow), y, 0, 0, what);
+            y.Backward(Tensor.FromArray(dyv, y.Shape));
+            TensorAssert.AreClose(expectedDx, x.Grad!.ToArray(), 1e-6, 1e-6, what + " dx");
+        }
+
+        using (new TensorScope())
+        {
+            // One row of 5: windows [−1, 2), [1, 4), [3, 6) with stride 2; the middle one holds a NaN after a larger value.
+            var x = Tensor.FromArray([1f, 7f, float.NaN, 2f, 3f], new Shape(1, 1, 1, 5));
+            x.RequiresGrad = true;
+            var y = Functional.MaxPool2d(x, 3, 2, 1);
+            var yv = y.ToArray();
+            Assert.AreEqual(7f, yv[0]);
+            Assert.IsTrue(float.IsNaN(yv[1]), "window with NaN");
+            y.Backward(Tensor.FromArray([10f, 20f, 30f], y.Shape));
+            CollectionAssert.AreEqual(new[] { 0f, 10f, 20f, 0f, 30f }, x.Grad!.ToArray());
+        }
+    }
+
+    [TestMethod]
     public void AvgPoolMatchesNaiveForwardAndBackwardBothDivisors()
     {
         var rng = new Random(12);

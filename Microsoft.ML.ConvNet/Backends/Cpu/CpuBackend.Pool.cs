@@ -363,42 +363,120 @@ file static class PoolKernels
 
     /// <summary>
     /// dx [H, W] (written): each dy goes to the first element of its window (scan order kh, kw) equal to the
-    /// window's maximum y. The window is scanned backwards with a branch-free select, so the last select made is
-    /// the first match.
+    /// window's maximum y. Row by row of outputs, each tap's inputs for all the row's outputs are compared at once with
+    /// the maxima (every other float picked with vectors at stride 2), and the first match of each output is kept; then
+    /// each output's gradient is added at its match.
     /// </summary>
-    public static void MaxBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx, in PoolGeometry g, MaxWindows taps)
+    public static unsafe void MaxBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx, in PoolGeometry g, MaxWindows taps)
     {
         dx.Clear();
-        int w = g.W, dh = g.DilationH, dw = g.DilationW;
-        for (int oh = 0; oh < g.OH; oh++)
+        int w = g.W, ow = g.OW, sw = g.StrideW;
+        bool rows = ow <= 1024;
+        float* tap = stackalloc float[rows ? ow : 0];
+        int* first = stackalloc int[rows ? ow : 0];
+        fixed (float* px = x)
+        fixed (float* py = y)
         {
-            int h0 = oh * g.StrideH - g.PadH;
-            int khLo = taps.KhLo[oh], khHi = taps.KhHi[oh];
-            for (int ow = 0; ow < g.OW; ow++)
+            for (int oh = 0; oh < g.OH; oh++)
             {
-                int o = oh * g.OW + ow;
-                float target = y[o];
-                int w0 = ow * g.StrideW - g.PadW;
-                int kwLo = taps.KwLo[ow], kwHi = taps.KwHi[ow];
-                int arg = -1;
-                for (int kh = khHi - 1; kh >= khLo; kh--)
+                int h0 = oh * g.StrideH - g.PadH;
+                float* yRow = py + (nint)oh * ow;
+                if (!rows)
                 {
-                    int rowStart = (h0 + kh * dh) * w + w0;
-                    for (int kw = kwHi - 1; kw >= kwLo; kw--)
+                    for (int o = 0; o < ow; o++)
                     {
-                        int at = rowStart + kw * dw;
-                        arg = x[at] == target ? at : arg;
+                        AddAtFirstMax(x, yRow[o], dy[oh * ow + o], dx, g, h0, o * sw - g.PadW, taps.KhLo[oh], taps.KhHi[oh], taps.KwLo[o], taps.KwHi[o]);
+                    }
+                    continue;
+                }
+                new Span<int>(first, ow).Fill(-1);
+                for (int kh = taps.KhLo[oh]; kh < taps.KhHi[oh]; kh++)
+                {
+                    int rowStart = (h0 + kh * g.DilationH) * w;
+                    for (int kw = 0; kw < g.KernelW; kw++)
+                    {
+                        int off = kw * g.DilationW - g.PadW;
+                        var (lo, hi) = ValidOutputs(off, sw, w, ow);
+                        if (lo >= hi)
+                        {
+                            continue;
+                        }
+                        // tap[o] = x[row, o·stride + off] for the outputs [lo, hi) whose tap lies in the row.
+                        float* row = px + rowStart;
+                        int done = sw == 2 ? FloatBlocks.GatherEven(row, lo * 2 + off, hi - lo, w, tap + lo) : 0;
+                        if (sw == 1)
+                        {
+                            new ReadOnlySpan<float>(row + lo + off, hi - lo).CopyTo(new Span<float>(tap + lo, hi - lo));
+                            done = hi - lo;
+                        }
+                        for (int u = done; u < hi - lo; u++)
+                        {
+                            tap[lo + u] = row[(lo + u) * sw + off];
+                        }
+                        KeepFirstMatches(tap, yRow, first, lo, hi, rowStart + off, sw);
                     }
                 }
-                if (arg < 0 && float.IsNaN(target))
+                for (int o = 0; o < ow; o++)
                 {
-                    arg = FirstNaN(x, g, h0, w0, khLo, khHi, kwLo, kwHi);
-                }
-                if (arg >= 0)
-                {
-                    dx[arg] += dy[o];
+                    if (first[o] >= 0)
+                    {
+                        dx[first[o]] += dy[oh * ow + o];
+                    }
+                    else if (float.IsNaN(yRow[o]))
+                    {
+                        AddAtFirstMax(x, yRow[o], dy[oh * ow + o], dx, g, h0, o * sw - g.PadW, taps.KhLo[oh], taps.KhHi[oh], taps.KwLo[o], taps.KwHi[o]);
+                    }
                 }
             }
+        }
+    }
+
+    /// <summary>first[o] = start + o·stride for the outputs o in [lo, hi) whose tap equals their maximum and that have no match yet.</summary>
+    private static unsafe void KeepFirstMatches(float* tap, float* y, int* first, int lo, int hi, int start, int stride)
+    {
+        int o = lo;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var step = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) * stride;
+            for (; o <= hi - 8; o += 8)
+            {
+                var found = Vector256.Load(first + o);
+                var match = Vector256.Equals(Vector256.Load(tap + o), Vector256.Load(y + o)).AsInt32() & Vector256.LessThan(found, Vector256<int>.Zero);
+                Vector256.ConditionalSelect(match, Vector256.Create(start + o * stride) + step, found).Store(first + o);
+            }
+        }
+        for (; o < hi; o++)
+        {
+            if (first[o] < 0 && tap[o] == y[o])
+            {
+                first[o] = start + o * stride;
+            }
+        }
+    }
+
+    /// <summary>
+    /// dx[at] += gradient at the first element of the window at (h0, w0) (scan order kh, kw) equal to
+    /// <paramref name="target"/>, or, for a NaN maximum, at its first NaN.
+    /// </summary>
+    private static void AddAtFirstMax(ReadOnlySpan<float> x, float target, float gradient, Span<float> dx, in PoolGeometry g, int h0, int w0,
+        int khLo, int khHi, int kwLo, int kwHi)
+    {
+        for (int kh = khLo; kh < khHi; kh++)
+        {
+            int rowStart = (h0 + kh * g.DilationH) * g.W + w0;
+            for (int kw = kwLo; kw < kwHi; kw++)
+            {
+                int at = rowStart + kw * g.DilationW;
+                if (x[at] == target)
+                {
+                    dx[at] += gradient;
+                    return;
+                }
+            }
+        }
+        if (float.IsNaN(target) && FirstNaN(x, g, h0, w0, khLo, khHi, kwLo, kwHi) is int nan and >= 0)
+        {
+            dx[nan] += gradient;
         }
     }
 
