@@ -319,11 +319,7 @@ file static class PoolKernels
                 // The tap's inputs are every other float of the row: picked out with vectors, then one vector maximum.
                 fixed (float* r = row)
                 {
-                    int done = FloatBlocks.GatherEven(r, lo * 2 + off, hi - lo, row.Length, taps);
-                    for (int u = done; u < hi - lo; u++)
-                    {
-                        taps[u] = r[(lo + u) * 2 + off];
-                    }
+                    FloatBlocks.TakeStrided(r, lo * 2 + off, 2, hi - lo, row.Length, taps);
                 }
                 var dst = y[lo..hi];
                 TensorPrimitives.Max(dst, new ReadOnlySpan<float>(taps, hi - lo), dst);
@@ -402,17 +398,7 @@ file static class PoolKernels
                             continue;
                         }
                         // tap[o] = x[row, o·stride + off] for the outputs [lo, hi) whose tap lies in the row.
-                        float* row = px + rowStart;
-                        int done = sw == 2 ? FloatBlocks.GatherEven(row, lo * 2 + off, hi - lo, w, tap + lo) : 0;
-                        if (sw == 1)
-                        {
-                            new ReadOnlySpan<float>(row + lo + off, hi - lo).CopyTo(new Span<float>(tap + lo, hi - lo));
-                            done = hi - lo;
-                        }
-                        for (int u = done; u < hi - lo; u++)
-                        {
-                            tap[lo + u] = row[(lo + u) * sw + off];
-                        }
+                        FloatBlocks.TakeStrided(px + rowStart, lo * sw + off, sw, hi - lo, w, tap + lo);
                         KeepFirstMatches(tap, yRow, first, lo, hi, rowStart + off, sw);
                     }
                 }

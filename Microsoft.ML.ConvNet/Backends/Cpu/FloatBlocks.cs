@@ -108,4 +108,22 @@ internal static unsafe class FloatBlocks
         }
         return u;
     }
+
+    /// <summary>
+    /// dd[u] = row[iw + stride·u] for u &lt; len, every one inside the row of w: a copy at stride 1, picked from vectors
+    /// with <see cref="GatherEven"/> at stride 2, one by one otherwise.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void TakeStrided(float* row, int iw, int stride, int len, int w, float* dd)
+    {
+        if (stride == 1)
+        {
+            Copy(row + iw, dd, len);
+            return;
+        }
+        for (int u = stride == 2 ? GatherEven(row, iw, len, w, dd) : 0; u < len; u++)
+        {
+            dd[u] = row[iw + u * stride];
+        }
+    }
 }

@@ -52,30 +52,14 @@ internal readonly unsafe struct Im2ColView
             }
             else
             {
+                // Outputs [t0, t1) read inside the row, the others the zero padding.
                 float* row = xc + (nint)ih * _w;
-                if (_sw == 1)
-                {
-                    int iw = ow + iwBase;
-                    int t0 = Math.Clamp(-iw, 0, len);
-                    int t1 = Math.Clamp(_w - iw, t0, len);
-                    FloatBlocks.Clear(d + j, t0);
-                    FloatBlocks.Copy(row + iw + t0, d + j + t0, t1 - t0);
-                    FloatBlocks.Clear(d + j + t1, len - t1);
-                }
-                else
-                {
-                    // Outputs [t0, t1) read inside the row; at stride 2 those are every other float, picked with vectors.
-                    int iw = ow * _sw + iwBase;
-                    int t0 = Math.Clamp((-iw + _sw - 1) / _sw, 0, len);
-                    int t1 = Math.Clamp((_w - iw + _sw - 1) / _sw, t0, len);
-                    FloatBlocks.Clear(d + j, t0);
-                    int done = _sw == 2 ? FloatBlocks.GatherEven(row, iw + 2 * t0, t1 - t0, _w, d + j + t0) : 0;
-                    for (int t = t0 + done; t < t1; t++)
-                    {
-                        d[j + t] = row[iw + t * _sw];
-                    }
-                    FloatBlocks.Clear(d + j + t1, len - t1);
-                }
+                int iw = ow * _sw + iwBase;
+                int t0 = Math.Clamp((-iw + _sw - 1) / _sw, 0, len);
+                int t1 = Math.Clamp((_w - iw + _sw - 1) / _sw, t0, len);
+                FloatBlocks.Clear(d + j, t0);
+                FloatBlocks.TakeStrided(row, iw + t0 * _sw, _sw, t1 - t0, _w, d + j + t0);
+                FloatBlocks.Clear(d + j + t1, len - t1);
             }
             j += len;
             ow = 0;
