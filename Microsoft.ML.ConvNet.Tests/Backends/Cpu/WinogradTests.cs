@@ -111,6 +111,24 @@ public sealed class WinogradTests
     }
 
     [TestMethod]
+    public void PatchesGatheredOneByOneAsWithoutAvx512MatchTheOracle()
+    {
+        Winograd.Tiles = WinogradTiles.Small;
+        Winograd.GatherPatches = true;
+        try
+        {
+            Check(Geometry(2, 33, 7, 9, 32, 1, 1), 60);
+            Check(Geometry(3, 32, 9, 8, 34, 0, 0), 61);
+            Check(Geometry(2, 32, 5, 40, 32, 2, 2), 62);
+        }
+        finally
+        {
+            Winograd.GatherPatches = false;
+            Winograd.Tiles = WinogradTiles.Measured;
+        }
+    }
+
+    [TestMethod]
     public void LargeTilesStayWithinATenThousandthOfTheOutputsScale()
     {
         // Relative error against the oracle on a ResNet-18 stage (64 channels, 28×28), F(4×4, 3×3) against F(2×2, 3×3).

@@ -35,6 +35,23 @@ internal static unsafe class Winograd
     /// <summary>Positions of the transformed domain of F(4×4, 3×3) (6×6).</summary>
     private const int LargePositions = 36;
 
+    /// <summary>Gathers F(2×2, 3×3)'s input patches one by one as without AVX-512, on this thread (tests of that path).</summary>
+    [ThreadStatic]
+    internal static bool GatherPatches;
+
+    /// <summary>
+    /// Fewest tiles in a tile row for which the input transforms read image rows: each vector then holds tiles of one
+    /// row, so narrower maps leave most lanes empty and are gathered instead. Measured at batch 32, 2 threads, F(4×4, 3×3):
+    /// 512→512 at 7×7 (2 tiles a row) 15.9 ms by rows against 13.8 ms gathered; at 14×14 (4 tiles) 15.6 against 16.0 ms.
+    /// </summary>
+    private const int MinRowTiles = 4;
+
+    /// <summary>
+    /// Whether the input transforms of a call may read image rows (<see cref="TransformInputRows"/>,
+    /// <see cref="TransformInputLargeRows"/>): with AVX-512, unless a test gathers the patches; read by the calling thread.
+    /// </summary>
+    private static bool InputByRows => Avx512F.IsSupported && !GatherPatches;
+
     /// <summary>Which tiles forward and backward data use on this thread (tests and measurements force one or the other).</summary>
     [ThreadStatic]
     internal static WinogradTiles Tiles;
@@ -158,6 +175,7 @@ internal static unsafe class Winograd
         var work = BufferPool.Rent(Math.Max(FilterBlockFloats, Positions * (c + k) * block));
         var geo = g;
         nint xp = (nint)x, dyp = (nint)dy;
+        bool byRows = InputByRows;
         try
         {
             fixed (float* ps = sums)
@@ -177,7 +195,7 @@ internal static unsafe class Winograd
                             if (from < c)
                             {
                                 TransformInput((float*)xp, c, from, Math.Min(to, c), geo.H, geo.W, tilesH, tilesW,
-                                    geo.PadH, geo.PadW, first, count, pscratch, (float*)vp, (nint)c * block, block);
+                                    geo.PadH, geo.PadW, first, count, pscratch, (float*)vp, (nint)c * block, block, byRows);
                             }
                             if (to > c)
                             {
@@ -251,7 +269,7 @@ internal static unsafe class Winograd
         int tiles = n * tilesH * tilesW;
         int block = BlockTiles(c, k, tiles, positions);
         int blocks = (tiles + block - 1) / block;
-        bool inner = blocks < CpuParallel.Threads;
+        bool inner = blocks < CpuParallel.Threads, byRows = InputByRows;
         nint xp = (nint)x, up = (nint)packed, yp = (nint)y;
         // One work buffer per thread: the transformed inputs v [positions, C, block], the products m [positions, K, block]
         // and the gathering scratch [positions, block].
@@ -269,11 +287,11 @@ internal static unsafe class Winograd
                         int t0 = b * block, count = Math.Min(block, tiles - t0);
                         if (large)
                         {
-                            TransformInputLarge((float*)xp, c, h, w, tilesH, tilesW, padH, padW, t0, count, pscratch, pv, (nint)c * block, block);
+                            TransformInputLarge((float*)xp, c, h, w, tilesH, tilesW, padH, padW, t0, count, pscratch, pv, (nint)c * block, block, byRows);
                         }
                         else
                         {
-                            TransformInput((float*)xp, c, 0, c, h, w, tilesH, tilesW, padH, padW, t0, count, pscratch, pv, (nint)c * block, block);
+                            TransformInput((float*)xp, c, 0, c, h, w, tilesH, tilesW, padH, padW, t0, count, pscratch, pv, (nint)c * block, block, byRows);
                         }
                         for (int xi = 0; xi < positions; xi++)
                         {
@@ -397,42 +415,39 @@ internal static unsafe class Winograd
     /// Writes Bᵀ d B for the 4×4 input patch d of channels [c0, c1) (of c) and of tiles [t0, t0 + count), with
     /// Bᵀ = [[1, 0, −1, 0], [0, 1, 1, 0], [0, −1, 1, 0], [0, 1, 0, −1]]: position ξ of channel ci for tile t0 + j goes to
     /// dst[ξ·ldXi + ci·ld + j]. Tile (ty, tx) of an image reads rows 2ty − padH … + 3 and columns 2tx − padW … + 3;
-    /// outside the image the patch is zero. Channel by channel, the patches are first gathered into 16 rows of
-    /// <paramref name="scratch"/> ([16, ld]), then transformed with vectors across the tiles.
+    /// outside the image the patch is zero. With <paramref name="byRows"/> (<see cref="InputByRows"/>) and tile rows of at
+    /// least <see cref="MinRowTiles"/> tiles, 16 neighbouring tiles of a tile row at a time straight from the image rows
+    /// (<see cref="TransformInputRows"/>); otherwise the patches are first gathered into 16 rows of
+    /// <paramref name="scratch"/> ([16, ld]), channel by channel, then transformed with vectors across the tiles.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TransformInput(float* x, int c, int c0, int c1, int h, int w, int tilesH, int tilesW, int padH,
-        int padW, int t0, int count, float* scratch, float* dst, nint ldXi, int ld)
+        int padW, int t0, int count, float* scratch, float* dst, nint ldXi, int ld, bool byRows)
     {
-        nint hw = (nint)h * w;
+        if (byRows && tilesW >= MinRowTiles)
+        {
+            TransformInputRows(x, c, c0, c1, h, w, tilesH, tilesW, padH, padW, t0, count, dst, ldXi, ld);
+            return;
+        }
         var (starts, corners) = PatchStarts(t0, count, tilesH, tilesW, 2, 4, padH, padW, c, h, w);
         int lanes = Vector256<float>.Count, padded = (count + lanes - 1) / lanes * lanes;
         ClearPadding(scratch, Positions, ld, count, padded);
-        byte* runs = stackalloc byte[count];
-        MarkRuns(starts, count, 2, runs);
         for (int ci = c0; ci < c1; ci++)
         {
-            float* channel = x + ci * hw;
+            float* channel = x + ci * (nint)h * w;
             for (int j = 0; j < count; j++)
             {
                 float* q = scratch + j;
-                if (runs[j] != 0)
+                if (starts[j] < 0)
                 {
-                    GatherRun(channel + starts[j], w, q, ld, runs[j]);
-                    j += runs[j] - 1;
+                    GatherEdgePatch(channel, corners, j, 4, c, h, w, q, ld);
                     continue;
                 }
-                if (starts[j] >= 0)
+                float* p = channel + starts[j];
+                for (int e = 0; e < 16; e++)
                 {
-                    float* p = channel + starts[j];
-                    float* p1 = p + w, p2 = p1 + w, p3 = p2 + w;
-                    q[0] = p[0]; q[ld] = p[1]; q[2 * ld] = p[2]; q[3 * ld] = p[3];
-                    q[4 * ld] = p1[0]; q[5 * ld] = p1[1]; q[6 * ld] = p1[2]; q[7 * ld] = p1[3];
-                    q[8 * ld] = p2[0]; q[9 * ld] = p2[1]; q[10 * ld] = p2[2]; q[11 * ld] = p2[3];
-                    q[12 * ld] = p3[0]; q[13 * ld] = p3[1]; q[14 * ld] = p3[2]; q[15 * ld] = p3[3];
-                    continue;
+                    q[e * ld] = p[(e / 4) * w + e % 4];
                 }
-                GatherEdgePatch(channel, corners, j, 4, c, h, w, q, ld);
             }
             float* o = dst + ci * (nint)ld;
             for (int j = 0; j < padded; j += lanes)
@@ -469,6 +484,110 @@ internal static unsafe class Winograd
     }
 
     /// <summary>
+    /// <see cref="TransformInput"/> with AVX-512, tile row by tile row: for 16 neighbouring tiles, each of the four image
+    /// rows they read is loaded as two pairs of vectors, two floats apart, whose even and odd floats are the patches'
+    /// four columns (d B is taken there, in registers); Bᵀ (d B) then gives the 16 positions, stored as one vector each.
+    /// Rows and columns in the padding read as zero (masked loads); the last tiles of a row are stored under a mask.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TransformInputRows(float* x, int c, int c0, int c1, int h, int w, int tilesH, int tilesW, int padH,
+        int padW, int t0, int count, float* dst, nint ldXi, int ld)
+    {
+        nint hw = (nint)h * w;
+        for (int ci = c0; ci < c1; ci++)
+        {
+            float* o = dst + ci * (nint)ld;
+            var tile = new TileCursor(t0, tilesH, tilesW);
+            for (int j = 0; j < count;)
+            {
+                int length = Math.Min(tilesW - tile.X, count - j);
+                float* channel = x + ((nint)tile.Image * c + ci) * hw;
+                int iy = 2 * tile.Y - padH;
+                for (int l = 0; l < length; l += 16)
+                {
+                    int ix = 2 * (tile.X + l) - padW;
+                    var (a0, a1, a2, a3) = PatchRow(channel, iy, ix, h, w);
+                    var (b0, b1, b2, b3) = PatchRow(channel, iy + 1, ix, h, w);
+                    var (c0v, c1v, c2v, c3v) = PatchRow(channel, iy + 2, ix, h, w);
+                    var (e0, e1, e2, e3) = PatchRow(channel, iy + 3, ix, h, w);
+                    float* q = o + j + l;
+                    var mask = Vector512.LessThan(Iota, Vector512.Create(length - l)).AsSingle();
+                    StoreTile(a0 - c0v, q, mask);
+                    StoreTile(a1 - c1v, q + ldXi, mask);
+                    StoreTile(a2 - c2v, q + 2 * ldXi, mask);
+                    StoreTile(a3 - c3v, q + 3 * ldXi, mask);
+                    StoreTile(b0 + c0v, q + 4 * ldXi, mask);
+                    StoreTile(b1 + c1v, q + 5 * ldXi, mask);
+                    StoreTile(b2 + c2v, q + 6 * ldXi, mask);
+                    StoreTile(b3 + c3v, q + 7 * ldXi, mask);
+                    StoreTile(c0v - b0, q + 8 * ldXi, mask);
+                    StoreTile(c1v - b1, q + 9 * ldXi, mask);
+                    StoreTile(c2v - b2, q + 10 * ldXi, mask);
+                    StoreTile(c3v - b3, q + 11 * ldXi, mask);
+                    StoreTile(b0 - e0, q + 12 * ldXi, mask);
+                    StoreTile(b1 - e1, q + 13 * ldXi, mask);
+                    StoreTile(b2 - e2, q + 14 * ldXi, mask);
+                    StoreTile(b3 - e3, q + 15 * ldXi, mask);
+                }
+                j += length;
+                tile.Skip(length);
+            }
+        }
+    }
+
+    /// <summary>0, 1, …, 15.</summary>
+    private static Vector512<int> Iota => Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+
+    /// <summary>
+    /// d B of row <paramref name="iy"/> of 16 neighbouring 4×4 patches whose first starts at column <paramref name="ix"/>
+    /// (each 2 floats right of the one before), with B as in <see cref="TransformInput"/>; zero outside the image.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector512<float>, Vector512<float>, Vector512<float>, Vector512<float>) PatchRow(float* channel, int iy, int ix, int h, int w)
+    {
+        if ((uint)iy >= (uint)h)
+        {
+            return default;
+        }
+        float* row = channel + (nint)iy * w;
+        Vector512<float> v0, v1, v2, v3;
+        if (ix >= 0 && ix + 34 <= w)
+        {
+            v0 = Vector512.Load(row + ix);
+            v1 = Vector512.Load(row + ix + 16);
+            v2 = Vector512.Load(row + ix + 2);
+            v3 = Vector512.Load(row + ix + 18);
+        }
+        else
+        {
+            v0 = LoadInside(row, ix, w);
+            v1 = LoadInside(row, ix + 16, w);
+            v2 = LoadInside(row, ix + 2, w);
+            v3 = LoadInside(row, ix + 18, w);
+        }
+        var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        var odd = even + Vector512<int>.One;
+        var d0 = Avx512F.PermuteVar16x32x2(v0, even, v1);
+        var d1 = Avx512F.PermuteVar16x32x2(v0, odd, v1);
+        var d2 = Avx512F.PermuteVar16x32x2(v2, even, v3);
+        var d3 = Avx512F.PermuteVar16x32x2(v2, odd, v3);
+        return (d0 - d2, d1 + d2, d2 - d1, d1 - d3);
+    }
+
+    /// <summary>row[start … start + 16), zero where the column lies outside [0, w); reads nothing outside.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> LoadInside(float* row, int start, int w)
+    {
+        var column = Iota + Vector512.Create(start);
+        var inside = Vector512.GreaterThanOrEqual(column, Vector512<int>.Zero) & Vector512.LessThan(column, Vector512.Create(w));
+        return Avx512F.MaskLoad(row + start, inside.AsSingle(), Vector512<float>.Zero);
+    }
+
+    /// <summary>Stores the lanes of <paramref name="v"/> that <paramref name="mask"/> selects (all of them for a whole run of 16 tiles).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreTile(Vector512<float> v, float* q, Vector512<float> mask) => Avx512F.MaskStore(q, mask, v);
+
+    /// <summary>
     /// Where the size×size patch of each tile [t0, t0 + count) starts (tiles step apart): its offset in channel 0 of the
     /// batch, or −1 when it reaches into the padding; then corners[3j … 3j + 2] give its image, row and column
     /// (<see cref="GatherEdgePatch"/>). The caller returns both arrays with <see cref="ReturnPatchStarts"/>.
@@ -496,7 +615,7 @@ internal static unsafe class Winograd
     /// <summary>
     /// Marks in <paramref name="runs"/> the first tile of every run of 16, else 8, neighbouring tiles of one tile row whose
     /// patches lie inside the image (they start <paramref name="step"/> floats apart) with the run's length, taken
-    /// greedily from the left; only where AVX-512 gathers them (<see cref="GatherRun"/>, <see cref="GatherRunLarge"/>).
+    /// greedily from the left; only where AVX-512 gathers them (<see cref="GatherRunLarge"/>).
     /// Elsewhere nothing is marked and every patch is gathered alone.
     /// </summary>
     private static void MarkRuns(nint[] starts, int count, int step, byte* runs)
@@ -526,40 +645,8 @@ internal static unsafe class Winograd
     }
 
     /// <summary>
-    /// The 4×4 patches of <paramref name="tiles"/> (16 or 8) neighbouring tiles, the first at <paramref name="p"/> and
-    /// each 2 floats right of the one before, into rows 4r + s of q (q[(4r + s)·ld + l] = p[r·w + 2l + s]): per patch
-    /// row, the even and odd floats of two pairs of vectors (of one pair of overlapping vectors for 8 tiles). Reads
-    /// nothing beyond the last patch.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void GatherRun(float* p, int w, float* q, int ld, int tiles)
-    {
-        var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-        var odd = even + Vector512<int>.One;
-        for (int r = 0; r < 4; r++, p += w, q += 4 * ld)
-        {
-            var a = Vector512.Load(p);
-            var c = Vector512.Load(p + 2);
-            if (tiles == 8)
-            {
-                Vector256.Store(Avx512F.PermuteVar16x32(a, even).GetLower(), q);
-                Vector256.Store(Avx512F.PermuteVar16x32(a, odd).GetLower(), q + ld);
-                Vector256.Store(Avx512F.PermuteVar16x32(c, even).GetLower(), q + 2 * ld);
-                Vector256.Store(Avx512F.PermuteVar16x32(c, odd).GetLower(), q + 3 * ld);
-                continue;
-            }
-            var b = Vector512.Load(p + 16);
-            var d = Vector512.Load(p + 18);
-            Vector512.Store(Avx512F.PermuteVar16x32x2(a, even, b), q);
-            Vector512.Store(Avx512F.PermuteVar16x32x2(a, odd, b), q + ld);
-            Vector512.Store(Avx512F.PermuteVar16x32x2(c, even, d), q + 2 * ld);
-            Vector512.Store(Avx512F.PermuteVar16x32x2(c, odd, d), q + 3 * ld);
-        }
-    }
-
-    /// <summary>
-    /// <see cref="GatherRun"/> for the 6×6 patches of F(4×4, 3×3), each 4 floats right of the one before
-    /// (q[(6r + s)·ld + l] = p[r·w + 4l + s]): columns 0 … 3 picked from the row's vectors (in two steps for 16 tiles),
+    /// The 6×6 patches of <paramref name="tiles"/> (16 or 8) neighbouring tiles of F(4×4, 3×3), the first at
+    /// <paramref name="p"/> and each 4 floats right of the one before, into rows 6r + s of q (q[(6r + s)·ld + l] = p[r·w + 4l + s]): columns 0 … 3 picked from the row's vectors (in two steps for 16 tiles),
     /// columns 4 and 5 as columns 0 and 1 moved one tile along with the last patch's float appended. Reads nothing
     /// beyond the last patch.
     /// </summary>
@@ -647,6 +734,13 @@ internal static unsafe class Winograd
         public int Image = t / (tilesH * tilesW);
         public int Y = t % (tilesH * tilesW) / tilesW;
         public int X = t % tilesW;
+
+        /// <summary>Moves <paramref name="tiles"/> tiles on, not past the end of the current tile row.</summary>
+        public void Skip(int tiles)
+        {
+            X += tiles - 1;
+            Next();
+        }
 
         public void Next()
         {
@@ -931,13 +1025,19 @@ internal static unsafe class Winograd
     /// F(4×4, 3×3)'s input transform Bᵀ d B of the 6×6 patches of tiles [t0, t0 + count) for all c channels, with
     /// Bᵀ = [[4, 0, −5, 0, 1, 0], [0, −4, −4, 1, 1, 0], [0, 4, −4, −1, 1, 0], [0, −2, −1, 2, 1, 0], [0, 2, −1, −2, 1, 0],
     /// [0, 4, 0, −5, 0, 1]]: position ξ of channel ci for tile t0 + j goes to dst[ξ·ldXi + ci·ld + j]. Tile (ty, tx)
-    /// reads rows 4ty − padH … + 5 and columns 4tx − padW … + 5, zero outside the image; as in <see cref="TransformInput"/>
-    /// the patches are gathered into <paramref name="scratch"/> ([36, ld]) and transformed with vectors across the tiles.
+    /// reads rows 4ty − padH … + 5 and columns 4tx − padW … + 5, zero outside the image. As in <see cref="TransformInput"/>,
+    /// straight from the image rows where it may (<see cref="TransformInputLargeRows"/>), otherwise the patches are
+    /// gathered into <paramref name="scratch"/> ([36, ld]) and transformed with vectors across the tiles.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TransformInputLarge(float* x, int c, int h, int w, int tilesH, int tilesW, int padH, int padW,
-        int t0, int count, float* scratch, float* dst, nint ldXi, int ld)
+        int t0, int count, float* scratch, float* dst, nint ldXi, int ld, bool byRows)
     {
+        if (byRows && tilesW >= MinRowTiles)
+        {
+            TransformInputLargeRows(x, c, h, w, tilesH, tilesW, padH, padW, t0, count, scratch, dst, ldXi, ld);
+            return;
+        }
         nint hw = (nint)h * w;
         var (starts, corners) = PatchStarts(t0, count, tilesH, tilesW, 4, 6, padH, padW, c, h, w);
         int lanes = Vector256<float>.Count, padded = (count + lanes - 1) / lanes * lanes;
@@ -1006,6 +1106,103 @@ internal static unsafe class Winograd
             Vector256.Store(d42 - d31, dst + 4 * dstStep);
             Vector256.Store(four * d1 - five * d3 + d5, dst + 5 * dstStep);
         }
+    }
+
+    /// <summary>
+    /// <see cref="TransformInputLarge"/> with AVX-512, tile row by tile row: for 16 neighbouring tiles, each of the six
+    /// image rows they read is loaded as five vectors (masked to the image), whose every fourth float, from the first to
+    /// the fourth, gives the patches' columns 0 … 3, and columns 0 and 1 moved one tile along give 4 and 5. d B is taken
+    /// per row and parked in <paramref name="scratch"/> ([36, 16]), then Bᵀ (d B) column by column, one vector per
+    /// position stored under the mask of the tiles present.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TransformInputLargeRows(float* x, int c, int h, int w, int tilesH, int tilesW, int padH, int padW,
+        int t0, int count, float* scratch, float* dst, nint ldXi, int ld)
+    {
+        nint hw = (nint)h * w;
+        var every4 = Vector512.Create(0, 4, 8, 12, 16, 20, 24, 28, 0, 4, 8, 12, 16, 20, 24, 28);
+        var halves = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
+        var next = Vector512.Create(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16);
+        var nextButOne = Vector512.Create(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 17);
+        Vector512<float>* inside = stackalloc Vector512<float>[5];
+        for (int ci = 0; ci < c; ci++)
+        {
+            float* o = dst + ci * (nint)ld;
+            var tile = new TileCursor(t0, tilesH, tilesW);
+            for (int j = 0; j < count;)
+            {
+                int length = Math.Min(tilesW - tile.X, count - j);
+                float* channel = x + ((nint)tile.Image * c + ci) * hw;
+                int iy = 4 * tile.Y - padH;
+                for (int l = 0; l < length; l += 16)
+                {
+                    int ix = 4 * (tile.X + l) - padW;
+                    for (int v = 0; v < 5; v++)
+                    {
+                        var column = Iota + Vector512.Create(ix + 16 * v);
+                        inside[v] = (Vector512.GreaterThanOrEqual(column, Vector512<int>.Zero) & Vector512.LessThan(column, Vector512.Create(w))).AsSingle();
+                    }
+                    for (int r = 0; r < 6; r++)
+                    {
+                        float* t = scratch + 6 * r * 16;
+                        if ((uint)(iy + r) >= (uint)h)
+                        {
+                            new Span<float>(t, 6 * 16).Clear();
+                            continue;
+                        }
+                        float* row = channel + (nint)(iy + r) * w + ix;
+                        var v0 = Avx512F.MaskLoad(row, inside[0], Vector512<float>.Zero);
+                        var v1 = Avx512F.MaskLoad(row + 16, inside[1], Vector512<float>.Zero);
+                        var v2 = Avx512F.MaskLoad(row + 32, inside[2], Vector512<float>.Zero);
+                        var v3 = Avx512F.MaskLoad(row + 48, inside[3], Vector512<float>.Zero);
+                        var v4 = Avx512F.MaskLoad(row + 64, inside[4], Vector512<float>.Zero);
+                        var d0 = Avx512F.PermuteVar16x32x2(Avx512F.PermuteVar16x32x2(v0, every4, v1), halves, Avx512F.PermuteVar16x32x2(v2, every4, v3));
+                        var one = every4 + Vector512<int>.One;
+                        var d1 = Avx512F.PermuteVar16x32x2(Avx512F.PermuteVar16x32x2(v0, one, v1), halves, Avx512F.PermuteVar16x32x2(v2, one, v3));
+                        var two = one + Vector512<int>.One;
+                        var d2 = Avx512F.PermuteVar16x32x2(Avx512F.PermuteVar16x32x2(v0, two, v1), halves, Avx512F.PermuteVar16x32x2(v2, two, v3));
+                        var three = two + Vector512<int>.One;
+                        var d3 = Avx512F.PermuteVar16x32x2(Avx512F.PermuteVar16x32x2(v0, three, v1), halves, Avx512F.PermuteVar16x32x2(v2, three, v3));
+                        var d4 = Avx512F.PermuteVar16x32x2(d0, next, v4);
+                        var d5 = Avx512F.PermuteVar16x32x2(d1, nextButOne, v4);
+                        var (e0, e1, e2, e3, e4, e5) = InputTransform(d0, d1, d2, d3, d4, d5);
+                        Vector512.Store(e0, t);
+                        Vector512.Store(e1, t + 16);
+                        Vector512.Store(e2, t + 32);
+                        Vector512.Store(e3, t + 48);
+                        Vector512.Store(e4, t + 64);
+                        Vector512.Store(e5, t + 80);
+                    }
+                    var mask = Vector512.LessThan(Iota, Vector512.Create(length - l)).AsSingle();
+                    for (int col = 0; col < 6; col++)
+                    {
+                        float* t = scratch + col * 16, q = o + j + l + col * ldXi;
+                        var (e0, e1, e2, e3, e4, e5) = InputTransform(Vector512.Load(t), Vector512.Load(t + 96), Vector512.Load(t + 192),
+                            Vector512.Load(t + 288), Vector512.Load(t + 384), Vector512.Load(t + 480));
+                        Avx512F.MaskStore(q, mask, e0);
+                        Avx512F.MaskStore(q + 6 * ldXi, mask, e1);
+                        Avx512F.MaskStore(q + 12 * ldXi, mask, e2);
+                        Avx512F.MaskStore(q + 18 * ldXi, mask, e3);
+                        Avx512F.MaskStore(q + 24 * ldXi, mask, e4);
+                        Avx512F.MaskStore(q + 30 * ldXi, mask, e5);
+                    }
+                }
+                j += length;
+                tile.Skip(length);
+            }
+        }
+    }
+
+    /// <summary>Bᵀ d for the six rows d0 … d5 of a column (or the six columns of a row) of 16 patches, with Bᵀ as in <see cref="TransformInputLarge"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector512<float>, Vector512<float>, Vector512<float>, Vector512<float>, Vector512<float>, Vector512<float>) InputTransform(
+        Vector512<float> d0, Vector512<float> d1, Vector512<float> d2, Vector512<float> d3, Vector512<float> d4, Vector512<float> d5)
+    {
+        var four = Vector512.Create(4f);
+        var five = Vector512.Create(5f);
+        var d42 = d4 - d2;
+        var d31 = Vector512.Create(2f) * (d3 - d1);
+        return (four * d0 - five * d2 + d4, d3 + d4 - four * (d1 + d2), d4 - d3 + four * (d1 - d2), d42 + d31, d42 - d31, four * d1 - five * d3 + d5);
     }
 
     /// <summary>
