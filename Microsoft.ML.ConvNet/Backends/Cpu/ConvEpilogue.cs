@@ -146,6 +146,16 @@ internal readonly unsafe struct ConvEpilogue
         _ => v,
     };
 
+    /// <summary><paramref name="activation"/> of each lane of <paramref name="v"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Activate(Vector512<float> v, FusedActivation activation) => activation switch
+    {
+        FusedActivation.Relu => ReluActivation.Apply(v),
+        FusedActivation.Relu6 => Relu6Activation.Apply(v),
+        FusedActivation.Silu => SiluActivation.Apply(v),
+        _ => v,
+    };
+
     /// <summary><paramref name="activation"/> of <paramref name="v"/>, computed as one lane of the vector form.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Activate(float v, FusedActivation activation) => Activate(Vector256.Create(v), activation).ToScalar();

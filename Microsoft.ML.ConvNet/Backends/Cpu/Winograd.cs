@@ -40,11 +40,12 @@ internal static unsafe class Winograd
     internal static bool GatherPatches;
 
     /// <summary>
-    /// Fewest tiles in a tile row for which the input transforms read image rows: each vector then holds tiles of one
-    /// row, so narrower maps leave most lanes empty and are gathered instead. Measured at batch 32, 2 threads, F(4×4, 3×3):
-    /// 512→512 at 7×7 (2 tiles a row) 15.9 ms by rows against 13.8 ms gathered; at 14×14 (4 tiles) 15.6 against 16.0 ms.
+    /// Fewest tiles in a tile row for which the transforms read and write image rows: each vector then holds tiles of
+    /// one row, so narrower maps leave most lanes empty and are gathered instead. Measured at batch 32, 2 threads:
+    /// 256→256 at 14×14 by rows against gathered, 18.7 against 16.2 ms with F(4×4, 3×3) (4 tiles a row) and 15.5 against
+    /// 19.6 ms with F(2×2, 3×3) (7 tiles); 128→128 at 28×28 with F(4×4, 3×3) (7 tiles) 15.6 against 18.1 ms.
     /// </summary>
-    private const int MinRowTiles = 4;
+    private const int MinRowTiles = 7;
 
     /// <summary>
     /// Whether the input transforms of a call may read image rows (<see cref="TransformInputRows"/>,
@@ -91,6 +92,17 @@ internal static unsafe class Winograd
     internal const int MinLargeChannels = 128, MinLargeTiles = 128;
 
     /// <summary>
+    /// Fewest channels on either side for F(4×4, 3×3) on maps whose output rows hold at least
+    /// <see cref="MinWideLargeTiles"/> 4×4 tiles, whose transforms read whole runs of 16 tiles from the image rows
+    /// (<see cref="MinRowTiles"/>). Measured on 2 threads, best of 6 to 25 alternating calls, against F(2×2, 3×3):
+    /// 64→64 at 56×56 0.63 against 0.69 ms at batch 1, 2.27 against 2.44 ms at batch 4 and 17.7 against 19.4 ms at batch
+    /// 32; at 28×28 (7 tiles a row) F(2×2, 3×3) stays faster from batch 1 to 32 (0.18 against 0.24 ms, 5.7 against 6.1 ms).
+    /// On maps 13 to 24 wide, where F(2×2, 3×3)'s tiles are read by rows and F(4×4, 3×3)'s are gathered, F(2×2, 3×3)
+    /// stays: 256→256 at 14×14, batch 32, 13.7 against 15.2 ms, 128→128 4.5 against 7.3 ms.
+    /// </summary>
+    internal const int MinWideLargeChannels = 64, MinWideLargeTiles = 14;
+
+    /// <summary>
     /// Fewest channels on either side for the filter gradient, whose F(2×2, 3×3) transforms of both the input and the
     /// output gradient cost per tile what C + K channels cost, against products that grow with C·K. Measured on 2 cores
     /// (AVX-512), best of 6, against the GEMM path: 64→64 at 56×56, batch 32, 32.0 against 26.2 ms, and at 28×28, batch
@@ -120,12 +132,18 @@ internal static unsafe class Winograd
         => Applies(g) && (FilterGradientFromMinChannels || Math.Min(g.C, g.K) >= MinFilterGradientChannels);
 
     /// <summary>Whether a correlation producing n maps of oh×ow from c to k channels uses F(4×4, 3×3).</summary>
-    private static bool UsesLargeTiles(int n, int c, int k, int oh, int ow) => Tiles switch
+    private static bool UsesLargeTiles(int n, int c, int k, int oh, int ow)
     {
-        WinogradTiles.Small => false,
-        WinogradTiles.Large => true,
-        _ => Math.Min(c, k) >= MinLargeChannels && (long)n * ((oh + 3) / 4) * ((ow + 3) / 4) >= MinLargeTiles,
-    };
+        if (Tiles != WinogradTiles.Measured)
+        {
+            return Tiles == WinogradTiles.Large;
+        }
+        // Where only F(2×2, 3×3)'s tile rows are long enough to be read by rows (maps 13 to 24 wide), it is the faster.
+        int across = (ow + 3) / 4;
+        bool largeByRows = InputByRows && across >= MinRowTiles, smallByRows = InputByRows && (ow + 1) / 2 >= MinRowTiles;
+        return Math.Min(c, k) >= (largeByRows && across >= MinWideLargeTiles ? MinWideLargeChannels : MinLargeChannels)
+            && (long)n * ((oh + 3) / 4) * across >= MinLargeTiles && (largeByRows || !smallByRows);
+    }
 
     /// <summary>
     /// y = epilogue(conv(x, w)); <paramref name="transformed"/> holds the filters already transformed
@@ -200,7 +218,7 @@ internal static unsafe class Winograd
                             if (to > c)
                             {
                                 TransformOutputGradient((float*)dyp, k, Math.Max(from, c) - c, to - c, geo.OH, geo.OW,
-                                    tilesH, tilesW, first, count, pscratch, (float*)ep, (nint)k * block, block);
+                                    tilesH, tilesW, first, count, pscratch, (float*)ep, (nint)k * block, block, byRows);
                             }
                         }
                         BufferPool.Return(scratch);
@@ -299,7 +317,11 @@ internal static unsafe class Winograd
                             var bm = new DenseB(pv + (nint)xi * c * block, block, trans: false);
                             Sgemm.Run(ref a, ref bm, k, count, c, 1f, 0f, pm + (nint)xi * k * block, block, inner);
                         }
-                        if (large)
+                        if (byRows && tilesW >= MinRowTiles)
+                        {
+                            TransformOutputRows(pm, block, epilogue, (float*)yp, k, oh, ow, tilesH, tilesW, t0, count, large, pscratch);
+                        }
+                        else if (large)
                         {
                             TransformOutputLarge(pm, block, epilogue, (float*)yp, k, oh, ow, tilesH, tilesW, t0, count);
                         }
@@ -757,6 +779,137 @@ internal static unsafe class Winograd
     }
 
     /// <summary>
+    /// <see cref="TransformOutput"/> (or, when <paramref name="large"/>, <see cref="TransformOutputLarge"/>) with AVX-512,
+    /// tile row by tile row: 16 neighbouring tiles of a tile row at a time, the transform in registers (F(4×4, 3×3)'s
+    /// Aᵀ m parked in <paramref name="scratch"/>, [24, 16]), then each output row's tile columns interleaved by permutes,
+    /// the epilogue applied, and the row stored under the mask of the outputs inside the map.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TransformOutputRows(float* m, int ld, in ConvEpilogue epilogue, float* y, int k, int oh, int ow, int tilesH,
+        int tilesW, int t0, int count, bool large, float* scratch)
+    {
+        nint ohw = (nint)oh * ow, plane = (nint)k * ld;
+        int size = large ? 4 : 2, positions = large ? LargePositions : Positions;
+        var pairs = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+        var pairsOfPairs = Vector512.Create(0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23);
+        var eight = Vector512.Create(8);
+        Vector512<float>* rows = stackalloc Vector512<float>[8];
+        for (int ki = 0; ki < k; ki++)
+        {
+            var bias = Vector512.Create(epilogue.Bias == null ? 0f : epilogue.Bias[ki]);
+            float* mk = m + (nint)ki * ld;
+            var tile = new TileCursor(t0, tilesH, tilesW);
+            for (int j = 0; j < count;)
+            {
+                int length = Math.Min(tilesW - tile.X, count - j);
+                int oy = size * tile.Y;
+                float* first = y + ((nint)tile.Image * k + ki) * ohw + (nint)oy * ow;
+                for (int l = 0; l < length; l += 16)
+                {
+                    var present = Vector512.LessThan(Iota, Vector512.Create(length - l)).AsSingle();
+                    float* p = mk + j + l;
+                    int ox = size * (tile.X + l), columns = Math.Min(size * (length - l), ow - ox);
+                    if (large)
+                    {
+                        for (int col = 0; col < 6; col++)
+                        {
+                            // Aᵀ m, column col, into scratch [4, 6].
+                            float* q = p + col * plane;
+                            var (a0, a1, a2, a3) = OutputTransform(Avx512F.MaskLoad(q, present, default), Avx512F.MaskLoad(q + 6 * plane, present, default),
+                                Avx512F.MaskLoad(q + 12 * plane, present, default), Avx512F.MaskLoad(q + 18 * plane, present, default),
+                                Avx512F.MaskLoad(q + 24 * plane, present, default), Avx512F.MaskLoad(q + 30 * plane, present, default));
+                            Vector512.Store(a0, scratch + col * 16);
+                            Vector512.Store(a1, scratch + (6 + col) * 16);
+                            Vector512.Store(a2, scratch + (12 + col) * 16);
+                            Vector512.Store(a3, scratch + (18 + col) * 16);
+                        }
+                        for (int r = 0; r < 4 && oy + r < oh; r++)
+                        {
+                            // (Aᵀ m) A, row r: the four columns of 16 tiles, interleaved into 64 outputs.
+                            float* t = scratch + 6 * r * 16;
+                            var (c0, c1, c2, c3) = OutputTransform(Vector512.Load(t), Vector512.Load(t + 16), Vector512.Load(t + 32),
+                                Vector512.Load(t + 48), Vector512.Load(t + 64), Vector512.Load(t + 80));
+                            var low01 = Avx512F.PermuteVar16x32x2(c0, pairs, c1);
+                            var low23 = Avx512F.PermuteVar16x32x2(c2, pairs, c3);
+                            var high01 = Avx512F.PermuteVar16x32x2(c0, pairs + eight, c1);
+                            var high23 = Avx512F.PermuteVar16x32x2(c2, pairs + eight, c3);
+                            rows[0] = Avx512F.PermuteVar16x32x2(low01, pairsOfPairs, low23);
+                            rows[1] = Avx512F.PermuteVar16x32x2(low01, pairsOfPairs + eight, low23);
+                            rows[2] = Avx512F.PermuteVar16x32x2(high01, pairsOfPairs, high23);
+                            rows[3] = Avx512F.PermuteVar16x32x2(high01, pairsOfPairs + eight, high23);
+                            StoreOutputRow(rows, 4, bias, epilogue, first + (nint)r * ow + ox, y, columns);
+                        }
+                        continue;
+                    }
+                    var m0 = Avx512F.MaskLoad(p, present, default);
+                    var m1 = Avx512F.MaskLoad(p + plane, present, default);
+                    var m2 = Avx512F.MaskLoad(p + 2 * plane, present, default);
+                    var m3 = Avx512F.MaskLoad(p + 3 * plane, present, default);
+                    var m4 = Avx512F.MaskLoad(p + 4 * plane, present, default);
+                    var m5 = Avx512F.MaskLoad(p + 5 * plane, present, default);
+                    var m6 = Avx512F.MaskLoad(p + 6 * plane, present, default);
+                    var m7 = Avx512F.MaskLoad(p + 7 * plane, present, default);
+                    var m8 = Avx512F.MaskLoad(p + 8 * plane, present, default);
+                    var m9 = Avx512F.MaskLoad(p + 9 * plane, present, default);
+                    var m10 = Avx512F.MaskLoad(p + 10 * plane, present, default);
+                    var m11 = Avx512F.MaskLoad(p + 11 * plane, present, default);
+                    // Aᵀ m, two rows of four, then (Aᵀ m) A, each output row's two columns interleaved.
+                    var s1 = m1 + m5 + m9;
+                    var s2 = m2 + m6 + m10;
+                    var top0 = m0 + m4 + m8 + s1 + s2;
+                    var top1 = s1 - s2 - (m3 + m7 + m11);
+                    rows[0] = Avx512F.PermuteVar16x32x2(top0, pairs, top1);
+                    rows[1] = Avx512F.PermuteVar16x32x2(top0, pairs + eight, top1);
+                    StoreOutputRow(rows, 2, bias, epilogue, first + ox, y, columns);
+                    if (oy + 1 < oh)
+                    {
+                        var u1 = m5 - m9 - Avx512F.MaskLoad(p + 13 * plane, present, default);
+                        var u2 = m6 - m10 - Avx512F.MaskLoad(p + 14 * plane, present, default);
+                        var bottom0 = m4 - m8 - Avx512F.MaskLoad(p + 12 * plane, present, default) + u1 + u2;
+                        var bottom1 = u1 - u2 - (m7 - m11 - Avx512F.MaskLoad(p + 15 * plane, present, default));
+                        rows[0] = Avx512F.PermuteVar16x32x2(bottom0, pairs, bottom1);
+                        rows[1] = Avx512F.PermuteVar16x32x2(bottom0, pairs + eight, bottom1);
+                        StoreOutputRow(rows, 2, bias, epilogue, first + ow + ox, y, columns);
+                    }
+                }
+                j += length;
+                tile.Skip(length);
+            }
+        }
+    }
+
+    /// <summary>Aᵀ v for the six rows v0 … v5 of a column (or the six columns of a row) of 16 tiles, with Aᵀ as in <see cref="TransformOutputLarge"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector512<float>, Vector512<float>, Vector512<float>, Vector512<float>) OutputTransform(
+        Vector512<float> v0, Vector512<float> v1, Vector512<float> v2, Vector512<float> v3, Vector512<float> v4, Vector512<float> v5)
+    {
+        var sum12 = v1 + v2;
+        var diff12 = v1 - v2;
+        var sum34 = v3 + v4;
+        var diff34 = v3 - v4;
+        return (v0 + sum12 + sum34, diff12 + Vector512.Create(2f) * diff34, sum12 + Vector512.Create(4f) * sum34, diff12 + Vector512.Create(8f) * diff34 + v5);
+    }
+
+    /// <summary>
+    /// Stores the first <paramref name="columns"/> of the 16·<paramref name="vectors"/> outputs of one output row at
+    /// <paramref name="o"/> (in y) as epilogue(v + bias): the residual at the same place, then the activation.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreOutputRow(Vector512<float>* rows, int vectors, Vector512<float> bias, in ConvEpilogue epilogue, float* o, float* y, int columns)
+    {
+        for (int v = 0; v < vectors && 16 * v < columns; v++)
+        {
+            var inside = Vector512.LessThan(Iota, Vector512.Create(columns - 16 * v)).AsSingle();
+            var value = rows[v] + bias;
+            if (epilogue.Residual != null)
+            {
+                value += Avx512F.MaskLoad(epilogue.Residual + (o - y) + 16 * v, inside, default);
+            }
+            Avx512F.MaskStore(o + 16 * v, inside, ConvEpilogue.Activate(value, epilogue.Activation));
+        }
+    }
+
+    /// <summary>
     /// For each group of eight tiles [t0 + 8g, t0 + 8g + 8) that lie side by side in one tile row with all their
     /// size×size outputs inside the map, the offset of the first one's first output in channel 0 of y
     /// (<paramref name="runs"/>[g]); −1 for the other groups, and for all without AVX-512 (each output is then put alone).
@@ -875,14 +1028,58 @@ internal static unsafe class Winograd
 
     /// <summary>
     /// e[ξ·ldXi + ki·ld + j] = (A e Aᵀ)_ξ for the 2×2 output-gradient tile e of channel ki in [k0, k1) and tile t0 + j (zero beyond
-    /// an odd edge), with A = [[1, 0], [1, 1], [1, −1], [0, −1]]. The tiles are gathered into four rows of
-    /// <paramref name="scratch"/> ([4, ld]), then transformed with vectors across the tiles.
+    /// an odd edge), with A = [[1, 0], [1, 1], [1, −1], [0, −1]]. With <paramref name="byRows"/> (<see cref="InputByRows"/>),
+    /// 16 tiles of a tile row at a time from the two rows of dy they cover, at any width (two loads and two permutes a
+    /// row); otherwise the tiles are gathered into four rows of <paramref name="scratch"/> ([4, ld]), then transformed
+    /// with vectors across the tiles.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TransformOutputGradient(float* dy, int k, int k0, int k1, int oh, int ow, int tilesH, int tilesW,
-        int t0, int count, float* scratch, float* e, nint ldXi, int ld)
+        int t0, int count, float* scratch, float* e, nint ldXi, int ld, bool byRows)
     {
         nint ohw = (nint)oh * ow;
+        if (byRows)
+        {
+            var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+            var odd = even + Vector512<int>.One;
+            for (int ki = k0; ki < k1; ki++)
+            {
+                float* o = e + ki * (nint)ld;
+                var tile = new TileCursor(t0, tilesH, tilesW);
+                for (int j = 0; j < count;)
+                {
+                    int length = Math.Min(tilesW - tile.X, count - j), oy = 2 * tile.Y;
+                    float* g = dy + ((nint)tile.Image * k + ki) * ohw + (nint)oy * ow;
+                    for (int l = 0; l < length; l += 16)
+                    {
+                        int ox = 2 * (tile.X + l), columns = Math.Min(2 * (length - l), ow - ox);
+                        var first = Vector512.LessThan(Iota, Vector512.Create(columns)).AsSingle();
+                        var second = Vector512.LessThan(Iota, Vector512.Create(columns - 16)).AsSingle();
+                        var a0 = Avx512F.MaskLoad(g + ox, first, default);
+                        var a1 = Avx512F.MaskLoad(g + ox + 16, second, default);
+                        Vector512<float> b0 = default, b1 = default;
+                        if (oy + 1 < oh)
+                        {
+                            b0 = Avx512F.MaskLoad(g + ow + ox, first, default);
+                            b1 = Avx512F.MaskLoad(g + ow + ox + 16, second, default);
+                        }
+                        var e00 = Avx512F.PermuteVar16x32x2(a0, even, a1);
+                        var e01 = Avx512F.PermuteVar16x32x2(a0, odd, a1);
+                        var e10 = Avx512F.PermuteVar16x32x2(b0, even, b1);
+                        var e11 = Avx512F.PermuteVar16x32x2(b0, odd, b1);
+                        var present = Vector512.LessThan(Iota, Vector512.Create(length - l)).AsSingle();
+                        float* q = o + j + l;
+                        StoreRow(e00, e01, q, ldXi, present);
+                        StoreRow(e00 + e10, e01 + e11, q + 4 * ldXi, ldXi, present);
+                        StoreRow(e00 - e10, e01 - e11, q + 8 * ldXi, ldXi, present);
+                        StoreRow(-e10, -e11, q + 12 * ldXi, ldXi, present);
+                    }
+                    j += length;
+                    tile.Skip(length);
+                }
+            }
+            return;
+        }
         int lanes = Vector256<float>.Count, padded = (count + lanes - 1) / lanes * lanes;
         ClearPadding(scratch, 4, ld, count, padded);
         for (int ki = k0; ki < k1; ki++)
@@ -919,6 +1116,14 @@ internal static unsafe class Winograd
             Vector256.Store(a + b, o + ldXi);
             Vector256.Store(a - b, o + 2 * ldXi);
             Vector256.Store(-b, o + 3 * ldXi);
+        }
+
+        static void StoreRow(Vector512<float> a, Vector512<float> b, float* o, nint ldXi, Vector512<float> mask)
+        {
+            Avx512F.MaskStore(o, mask, a);
+            Avx512F.MaskStore(o + ldXi, mask, a + b);
+            Avx512F.MaskStore(o + 2 * ldXi, mask, a - b);
+            Avx512F.MaskStore(o + 3 * ldXi, mask, -b);
         }
     }
 
