@@ -29,7 +29,7 @@ internal static class ConvAlgorithms
     /// The algorithm <see cref="CpuBackend"/> uses for <paramref name="g"/> in <paramref name="direction"/>: the first
     /// of depthwise, full window, Winograd, direct, pointwise that applies, otherwise im2col. Winograd and the direct
     /// kernels can be switched off (<see cref="CpuBackend.UseWinograd"/>, <see cref="CpuBackend.UseDirectConv"/>);
-    /// the filter gradient takes Winograd only with enough channels (<see cref="Winograd.AppliesToFilterGradient"/>), and
+    /// the filter gradient takes Winograd only with enough channels or tiles read by rows (<see cref="Winograd.AppliesToFilterGradient"/>), and
     /// backward data the direct kernel only with enough input channels (<see cref="DirectConv.AppliesToBackwardData"/>).
     /// </summary>
     public static ConvAlgorithm Choose(in ConvGeometry g, ConvDirection direction)

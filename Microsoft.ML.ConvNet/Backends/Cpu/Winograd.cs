@@ -103,11 +103,14 @@ internal static unsafe class Winograd
     internal const int MinWideLargeChannels = 64, MinWideLargeTiles = 14;
 
     /// <summary>
-    /// Fewest channels on either side for the filter gradient, whose F(2×2, 3×3) transforms of both the input and the
-    /// output gradient cost per tile what C + K channels cost, against products that grow with C·K. Measured on 2 cores
-    /// (AVX-512), best of 6, against the GEMM path: 64→64 at 56×56, batch 32, 32.0 against 26.2 ms, and at 28×28, batch
-    /// 64, 19.9 against 14.5 ms; 128→128 at 28×28, batch 32, 23.5 against 24.4 ms, and at 14×14, batch 64, 12.9 against
-    /// 14.1 ms; 512→512 at 4×4, batch 64, 13.2 against 17.6 ms.
+    /// Fewest channels on either side for the filter gradient where its input patches are gathered one by one, whose
+    /// F(2×2, 3×3) transforms of both the input and the output gradient then cost per tile what C + K channels cost,
+    /// against products that grow with C·K. Measured on 2 cores, best of 6, against the GEMM path: 64→64 at 56×56, batch
+    /// 32, 32.0 against 26.2 ms, and at 28×28, batch 64, 19.9 against 14.5 ms; 128→128 at 28×28, batch 32, 23.5 against
+    /// 24.4 ms, and at 14×14, batch 64, 12.9 against 14.1 ms; 512→512 at 4×4, batch 64, 13.2 against 17.6 ms. Where the
+    /// transforms read image rows (<see cref="MinRowTiles"/>) they cost far less, and the filter gradient is taken here from
+    /// <see cref="MinChannels"/> on: batch 32, 64→64 at 56×56, 22–25 against 27–33 ms; batch 64, 64→64 at 28×28, 13.1
+    /// against 19.4–20.2 ms, 32→32 4.6 against 7.1 ms, and at 14×14 1.6 against 2.2 ms.
     /// </summary>
     internal const int MinFilterGradientChannels = 128;
 
@@ -125,11 +128,12 @@ internal static unsafe class Winograd
             && g.OH >= 1 && g.OW >= 1 && (long)g.N * ((g.OH + 1) / 2) * ((g.OW + 1) / 2) >= MinTiles;
 
     /// <summary>
-    /// True for the filter gradients computed here: <see cref="Applies"/> with at least
-    /// <see cref="MinFilterGradientChannels"/> input and output channels.
+    /// True for the filter gradients computed here: <see cref="Applies"/>, with at least
+    /// <see cref="MinFilterGradientChannels"/> input and output channels unless the input's transforms read image rows.
     /// </summary>
     public static bool AppliesToFilterGradient(in ConvGeometry g)
-        => Applies(g) && (FilterGradientFromMinChannels || Math.Min(g.C, g.K) >= MinFilterGradientChannels);
+        => Applies(g) && (FilterGradientFromMinChannels || (InputByRows && (g.OW + 1) / 2 >= MinRowTiles)
+            || Math.Min(g.C, g.K) >= MinFilterGradientChannels);
 
     /// <summary>Whether a correlation producing n maps of oh×ow from c to k channels uses F(4×4, 3×3).</summary>
     private static bool UsesLargeTiles(int n, int c, int k, int oh, int ow)
