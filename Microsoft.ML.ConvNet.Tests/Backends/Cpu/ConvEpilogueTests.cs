@@ -25,12 +25,17 @@ public sealed class ConvEpilogueTests
         ("Winograd F(4×4)", Geometry(2, 32, 13, 11, 33, 3, 3, pad: 1), ConvAlgorithm.Winograd, WinogradTiles.Large),
         ("Winograd F(2×2), wide rows", Geometry(2, 32, 5, 70, 33, 3, 3, pad: 1), ConvAlgorithm.Winograd, WinogradTiles.Small),
         ("Winograd F(4×4), wide rows", Geometry(2, 32, 9, 70, 33, 3, 3, pad: 1), ConvAlgorithm.Winograd, WinogradTiles.Large),
+        (GatheredPrefix + "F(2×2)", Geometry(2, 32, 9, 40, 33, 3, 3, pad: 1), ConvAlgorithm.Winograd, WinogradTiles.Small),
+        (GatheredPrefix + "F(4×4)", Geometry(2, 32, 9, 40, 33, 3, 3, pad: 1), ConvAlgorithm.Winograd, WinogradTiles.Large),
         ("direct", Geometry(2, 5, 10, 9, 7, 3, 3, pad: 1), ConvAlgorithm.Direct, WinogradTiles.Measured),
         ("pointwise", Geometry(2, 16, 9, 13, 40, 1, 1), ConvAlgorithm.Pointwise, WinogradTiles.Measured),
         ("im2col", Geometry(1, 4, 40, 36, 37, 3, 3, stride: 2, pad: 1), ConvAlgorithm.Im2Col, WinogradTiles.Measured),
         ("im2col, images per GEMM", Geometry(37, 30, 5, 3, 40, 3, 3, pad: 1), ConvAlgorithm.Im2Col, WinogradTiles.Measured),
         ("im2col, groups", Geometry(2, 8, 12, 12, 12, 3, 3, stride: 2, pad: 1, groups: 4), ConvAlgorithm.Im2Col, WinogradTiles.Measured),
     ];
+
+    /// <summary>Paths whose name starts so run with Winograd's patches gathered one by one and its outputs put tile by tile, as without AVX-512.</summary>
+    private const string GatheredPrefix = "Winograd without AVX-512, ";
 
     public static IEnumerable<object[]> Cases()
     {
@@ -59,6 +64,7 @@ public sealed class ConvEpilogueTests
         UnaryOp? activation = activationName == "none" ? null : Enum.Parse<UnaryOp>(activationName);
         var saved = Winograd.Tiles;
         Winograd.Tiles = tiles;
+        Winograd.GatherPatches = path.StartsWith(GatheredPrefix, StringComparison.Ordinal);
         try
         {
             Assert.AreEqual(algorithm, ConvAlgorithms.Choose(g, ConvDirection.Forward), $"{path} takes another path");
@@ -91,6 +97,7 @@ public sealed class ConvEpilogueTests
         finally
         {
             Winograd.Tiles = saved;
+            Winograd.GatherPatches = false;
         }
     }
 

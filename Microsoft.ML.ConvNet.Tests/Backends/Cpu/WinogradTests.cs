@@ -99,10 +99,10 @@ public sealed class WinogradTests
     }
 
     [TestMethod]
-    public void WideRowsGatherRunsOfPatchesAtOnce()
+    public void WideRowsAreTransformedSixteenTilesAtATime()
     {
-        // Rows of 9 to 37 tiles: runs of 16 and of 8 inside the image, cut by the padded edges, ending at a row's last tile,
-        // followed by single patches; rows of the next image right after (no run may cross them).
+        // Rows of 9 to 37 tiles: whole runs of 16 and a masked last run, the first and last tiles in the padding, blocks
+        // that start and end inside a row; rows of the next image right after (no run may cross them).
         (int N, int C, int H, int W, int K, int Pad)[] geometries =
         [
             (2, 32, 6, 70, 32, 0), (2, 32, 9, 74, 33, 1), (1, 40, 5, 150, 32, 2), (3, 32, 4, 36, 32, 0), (2, 32, 7, 40, 32, 1),
@@ -113,18 +113,14 @@ public sealed class WinogradTests
     [TestMethod]
     public void PatchesGatheredOneByOneAsWithoutAvx512MatchTheOracle()
     {
-        Winograd.Tiles = WinogradTiles.Small;
         Winograd.GatherPatches = true;
         try
         {
-            Check(Geometry(2, 33, 7, 9, 32, 1, 1), 60);
-            Check(Geometry(3, 32, 9, 8, 34, 0, 0), 61);
-            Check(Geometry(2, 32, 5, 40, 32, 2, 2), 62);
+            CheckBothTileSizes([(2, 33, 7, 9, 32, 1), (3, 32, 9, 8, 34, 0), (2, 32, 5, 40, 32, 2)], 60);
         }
         finally
         {
             Winograd.GatherPatches = false;
-            Winograd.Tiles = WinogradTiles.Measured;
         }
     }
 

@@ -40,10 +40,12 @@ internal static unsafe class Winograd
     internal static bool GatherPatches;
 
     /// <summary>
-    /// Fewest tiles in a tile row for which the transforms read and write image rows: each vector then holds tiles of
-    /// one row, so narrower maps leave most lanes empty and are gathered instead. Measured at batch 32, 2 threads:
-    /// 256→256 at 14×14 by rows against gathered, 18.7 against 16.2 ms with F(4×4, 3×3) (4 tiles a row) and 15.5 against
-    /// 19.6 ms with F(2×2, 3×3) (7 tiles); 128→128 at 28×28 with F(4×4, 3×3) (7 tiles) 15.6 against 18.1 ms.
+    /// Fewest tiles in a tile row for which the input transforms read image rows (the output transforms always work on
+    /// rows where they can): each vector then holds tiles of one row, so narrower maps leave most lanes empty and their
+    /// patches are gathered instead. Measured at batch 32, 2 threads. With 7 tiles a row, by rows against gathered (the
+    /// outputs then scattered tile by tile too): F(2×2, 3×3) 256→256 at 14×14 15.5 against 19.6 ms, F(4×4, 3×3) 128→128
+    /// at 28×28 15.6 against 18.1 ms. With 4 tiles a row, input by rows against gathered, outputs by rows in both:
+    /// F(4×4, 3×3) 256→256 at 14×14 14.4 against 13.6 ms, F(2×2, 3×3) 512→512 at 7×7 17.2 against 16.7 ms.
     /// </summary>
     private const int MinRowTiles = 7;
 
@@ -321,7 +323,7 @@ internal static unsafe class Winograd
                             var bm = new DenseB(pv + (nint)xi * c * block, block, trans: false);
                             Sgemm.Run(ref a, ref bm, k, count, c, 1f, 0f, pm + (nint)xi * k * block, block, inner);
                         }
-                        if (byRows && tilesW >= MinRowTiles)
+                        if (byRows)
                         {
                             TransformOutputRows(pm, block, epilogue, (float*)yp, k, oh, ow, tilesH, tilesW, t0, count, large, pscratch);
                         }
@@ -638,90 +640,6 @@ internal static unsafe class Winograd
         return (starts, corners);
     }
 
-    /// <summary>
-    /// Marks in <paramref name="runs"/> the first tile of every run of 16, else 8, neighbouring tiles of one tile row whose
-    /// patches lie inside the image (they start <paramref name="step"/> floats apart) with the run's length, taken
-    /// greedily from the left; only where AVX-512 gathers them (<see cref="GatherRunLarge"/>).
-    /// Elsewhere nothing is marked and every patch is gathered alone.
-    /// </summary>
-    private static void MarkRuns(nint[] starts, int count, int step, byte* runs)
-    {
-        new Span<byte>(runs, count).Clear();
-        if (!Avx512F.IsSupported)
-        {
-            return;
-        }
-        for (int j = 0; j + 8 <= count;)
-        {
-            int l = 0;
-            while (l < 16 && j + l < count && starts[j] >= 0 && starts[j + l] == starts[j] + step * l)
-            {
-                l++;
-            }
-            if (l >= 8)
-            {
-                runs[j] = (byte)(l == 16 ? 16 : 8);
-                j += runs[j];
-            }
-            else
-            {
-                j += Math.Max(l, 1);
-            }
-        }
-    }
-
-    /// <summary>
-    /// The 6×6 patches of <paramref name="tiles"/> (16 or 8) neighbouring tiles of F(4×4, 3×3), the first at
-    /// <paramref name="p"/> and each 4 floats right of the one before, into rows 6r + s of q (q[(6r + s)·ld + l] = p[r·w + 4l + s]): columns 0 … 3 picked from the row's vectors (in two steps for 16 tiles),
-    /// columns 4 and 5 as columns 0 and 1 moved one tile along with the last patch's float appended. Reads nothing
-    /// beyond the last patch.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void GatherRunLarge(float* p, int w, float* q, int ld, int tiles)
-    {
-        var every4 = Vector512.Create(0, 4, 8, 12, 16, 20, 24, 28, 0, 4, 8, 12, 16, 20, 24, 28);
-        var halves = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
-        var next16 = Vector512.Create(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16);
-        var next8 = Vector512.Create(1, 2, 3, 4, 5, 6, 7, 16, 0, 0, 0, 0, 0, 0, 0, 0);
-        for (int r = 0; r < 6; r++, p += w, q += 6 * ld)
-        {
-            var v0 = Vector512.Load(p);
-            var v1 = Vector512.Load(p + 16);
-            if (tiles == 8)
-            {
-                var first = Avx512F.PermuteVar16x32x2(v0, every4, v1);
-                var second = Avx512F.PermuteVar16x32x2(v0, every4 + Vector512<int>.One, v1);
-                Vector256.Store(first.GetLower(), q);
-                Vector256.Store(second.GetLower(), q + ld);
-                Vector256.Store(Avx512F.PermuteVar16x32x2(v0, every4 + Vector512.Create(2), v1).GetLower(), q + 2 * ld);
-                Vector256.Store(Avx512F.PermuteVar16x32x2(v0, every4 + Vector512.Create(3), v1).GetLower(), q + 3 * ld);
-                Vector256.Store(Avx512F.PermuteVar16x32x2(first, next8, Vector512.Create(p[32])).GetLower(), q + 4 * ld);
-                Vector256.Store(Avx512F.PermuteVar16x32x2(second, next8, Vector512.Create(p[33])).GetLower(), q + 5 * ld);
-                continue;
-            }
-            var v2 = Vector512.Load(p + 32);
-            var v3 = Vector512.Load(p + 48);
-            var column0 = Vector512<float>.Zero;
-            var column1 = Vector512<float>.Zero;
-            for (int s = 0; s < 4; s++)
-            {
-                var index = every4 + Vector512.Create(s);
-                var column = Avx512F.PermuteVar16x32x2(Avx512F.PermuteVar16x32x2(v0, index, v1), halves, Avx512F.PermuteVar16x32x2(v2, index, v3));
-                Vector512.Store(column, q + s * ld);
-                if (s == 0)
-                {
-                    column0 = column;
-                }
-                else if (s == 1)
-                {
-                    column1 = column;
-                }
-            }
-            Vector512.Store(Avx512F.PermuteVar16x32x2(column0, next16, Vector512.Create(p[64])), q + 4 * ld);
-            Vector512.Store(Avx512F.PermuteVar16x32x2(column1, next16, Vector512.Create(p[65])), q + 5 * ld);
-        }
-    }
-
     private static void ReturnPatchStarts(nint[] starts, int[] corners)
     {
         ArrayPool<nint>.Shared.Return(starts);
@@ -784,7 +702,7 @@ internal static unsafe class Winograd
 
     /// <summary>
     /// <see cref="TransformOutput"/> (or, when <paramref name="large"/>, <see cref="TransformOutputLarge"/>) with AVX-512,
-    /// tile row by tile row: 16 neighbouring tiles of a tile row at a time, the transform in registers (F(4×4, 3×3)'s
+    /// at any width, tile row by tile row: 16 neighbouring tiles of a tile row at a time, the transform in registers (F(4×4, 3×3)'s
     /// Aᵀ m parked in <paramref name="scratch"/>, [24, 16]), then each output row's tile columns interleaved by permutes,
     /// the epilogue applied, and the row stored under the mask of the outputs inside the map.
     /// </summary>
@@ -914,23 +832,6 @@ internal static unsafe class Winograd
     }
 
     /// <summary>
-    /// For each group of eight tiles [t0 + 8g, t0 + 8g + 8) that lie side by side in one tile row with all their
-    /// size×size outputs inside the map, the offset of the first one's first output in channel 0 of y
-    /// (<paramref name="runs"/>[g]); −1 for the other groups, and for all without AVX-512 (each output is then put alone).
-    /// </summary>
-    private static void MarkOutputRuns(int t0, int count, int tilesH, int tilesW, int size, int oh, int ow, int k, nint* runs)
-    {
-        nint ohw = (nint)oh * ow;
-        for (int g = 0, j0 = 0; j0 < count; g++, j0 += 8)
-        {
-            var tile = new TileCursor(t0 + j0, tilesH, tilesW);
-            bool whole = Avx512F.IsSupported && j0 + 8 <= count && tile.X + 8 <= tilesW
-                && size * (tile.X + 8) <= ow && size * (tile.Y + 1) <= oh;
-            runs[g] = whole ? (nint)tile.Image * k * ohw + (nint)size * tile.Y * ow + size * tile.X : -1;
-        }
-    }
-
-    /// <summary>
     /// *o = v, or, when <paramref name="post"/>, with the residual and then the activation of <paramref name="tail"/> (the
     /// bias is in v already).
     /// </summary>
@@ -940,7 +841,8 @@ internal static unsafe class Winograd
 
     /// <summary>
     /// y tiles [t0, t0 + count) = epilogue(Aᵀ m A) with Aᵀ = [[1, 1, 1, 0], [0, 1, −1, −1]], from the products
-    /// m[ξ][k][j] (ld = <paramref name="ld"/> per row); outputs beyond an odd edge are dropped.
+    /// m[ξ][k][j] (ld = <paramref name="ld"/> per row), tile by tile (without AVX-512; see <see cref="TransformOutputRows"/>);
+    /// outputs beyond an odd edge are dropped.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TransformOutput(float* m, int ld, in ConvEpilogue epilogue, float* y, int k, int oh, int ow, int tilesH,
@@ -952,9 +854,6 @@ internal static unsafe class Winograd
         bool post = tail.Residual != null;
         var activation = post ? FusedActivation.None : tail.Activation;
         float* q = stackalloc float[4 * 8];
-        nint* runs = stackalloc nint[(count + 7) / 8];
-        MarkOutputRuns(t0, count, tilesH, tilesW, 2, oh, ow, k, runs);
-        var interleave = Vector512.Create(0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15);
         for (int ki = 0; ki < k; ki++)
         {
             float b = epilogue.Bias == null ? 0f : epilogue.Bias[ki];
@@ -992,19 +891,6 @@ internal static unsafe class Winograd
                 Vector256.Store(ConvEpilogue.Activate(s1 - s2 - s3 + bv, activation), q + 8);
                 Vector256.Store(ConvEpilogue.Activate(u0 + u1 + u2 + bv, activation), q + 16);
                 Vector256.Store(ConvEpilogue.Activate(u1 - u2 - u3 + bv, activation), q + 24);
-                if (runs[j0 / 8] >= 0)
-                {
-                    // Eight whole tiles side by side: two rows of 16 outputs, the two columns of each tile interleaved.
-                    float* o = y + runs[j0 / 8] + ki * ohw;
-                    Vector512.Store(Avx512F.PermuteVar16x32(Vector512.Create(Vector256.Load(q), Vector256.Load(q + 8)), interleave), o);
-                    Vector512.Store(Avx512F.PermuteVar16x32(Vector512.Create(Vector256.Load(q + 16), Vector256.Load(q + 24)), interleave), o + ow);
-                    if (post)
-                    {
-                        tail.Row(o, o, ki, (nint)(o - y), 16);
-                        tail.Row(o + ow, o + ow, ki, (nint)(o + ow - y), 16);
-                    }
-                    continue;
-                }
                 int lanes = Math.Min(8, count - j0);
                 var tile = new TileCursor(t0 + j0, tilesH, tilesW);
                 for (int l = 0; l < lanes; l++, tile.Next())
@@ -1251,20 +1137,12 @@ internal static unsafe class Winograd
         var (starts, corners) = PatchStarts(t0, count, tilesH, tilesW, 4, 6, padH, padW, c, h, w);
         int lanes = Vector256<float>.Count, padded = (count + lanes - 1) / lanes * lanes;
         ClearPadding(scratch, LargePositions, ld, count, padded);
-        byte* runs = stackalloc byte[count];
-        MarkRuns(starts, count, 4, runs);
         for (int ci = 0; ci < c; ci++)
         {
             float* channel = x + ci * hw;
             for (int j = 0; j < count; j++)
             {
                 float* q = scratch + j;
-                if (runs[j] != 0)
-                {
-                    GatherRunLarge(channel + starts[j], w, q, ld, runs[j]);
-                    j += runs[j] - 1;
-                    continue;
-                }
                 if (starts[j] >= 0)
                 {
                     float* p = channel + starts[j];
@@ -1416,8 +1294,8 @@ internal static unsafe class Winograd
 
     /// <summary>
     /// y tiles [t0, t0 + count) = epilogue(Aᵀ m A), F(4×4, 3×3)'s output transform with Aᵀ = [[1, 1, 1, 1, 1, 0],
-    /// [0, 1, −1, 2, −2, 0], [0, 1, 1, 4, 4, 0], [0, 1, −1, 8, −8, 1]], from the products m[ξ][k][j]; outputs beyond
-    /// the edges are dropped.
+    /// [0, 1, −1, 2, −2, 0], [0, 1, 1, 4, 4, 0], [0, 1, −1, 8, −8, 1]], from the products m[ξ][k][j], tile by tile
+    /// (without AVX-512; see <see cref="TransformOutputRows"/>); outputs beyond the edges are dropped.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TransformOutputLarge(float* m, int ld, in ConvEpilogue epilogue, float* y, int k, int oh, int ow, int tilesH,
@@ -1431,10 +1309,6 @@ internal static unsafe class Winograd
         var activation = post ? FusedActivation.None : tail.Activation;
         float* t = stackalloc float[24 * lanes];
         float* q = stackalloc float[16 * lanes];
-        nint* runs = stackalloc nint[(count + lanes - 1) / lanes];
-        MarkOutputRuns(t0, count, tilesH, tilesW, 4, oh, ow, k, runs);
-        var firstFour = Vector512.Create(0, 8, 16, 24, 1, 9, 17, 25, 2, 10, 18, 26, 3, 11, 19, 27);
-        var lastFour = firstFour + Vector512.Create(4);
         for (int ki = 0; ki < k; ki++)
         {
             var bv = Vector256.Create(epilogue.Bias == null ? 0f : epilogue.Bias[ki]);
@@ -1457,24 +1331,6 @@ internal static unsafe class Winograd
                     {
                         Vector256.Store(ConvEpilogue.Activate(Vector256.Load(q + i), activation), q + i);
                     }
-                }
-                if (runs[j0 / lanes] >= 0)
-                {
-                    // Eight whole tiles side by side: four rows of 32 outputs, the four columns of each tile interleaved.
-                    float* o = y + runs[j0 / lanes] + ki * ohw;
-                    for (int r = 0; r < 4; r++, o += ow)
-                    {
-                        float* qr = q + 4 * r * lanes;
-                        var columns01 = Vector512.Create(Vector256.Load(qr), Vector256.Load(qr + lanes));
-                        var columns23 = Vector512.Create(Vector256.Load(qr + 2 * lanes), Vector256.Load(qr + 3 * lanes));
-                        Vector512.Store(Avx512F.PermuteVar16x32x2(columns01, firstFour, columns23), o);
-                        Vector512.Store(Avx512F.PermuteVar16x32x2(columns01, lastFour, columns23), o + 16);
-                        if (post)
-                        {
-                            tail.Row(o, o, ki, (nint)(o - y), 32);
-                        }
-                    }
-                    continue;
                 }
                 int n = Math.Min(lanes, count - j0);
                 var tile = new TileCursor(t0 + j0, tilesH, tilesW);
