@@ -35,7 +35,7 @@ internal static unsafe class Winograd
     /// <summary>Positions of the transformed domain of F(4×4, 3×3) (6×6).</summary>
     private const int LargePositions = 36;
 
-    /// <summary>Gathers F(2×2, 3×3)'s input patches one by one as without AVX-512, on this thread (tests of that path).</summary>
+    /// <summary>Runs the transforms as without AVX-512, patches gathered and outputs put tile by tile, on this thread (tests of that path).</summary>
     [ThreadStatic]
     internal static bool GatherPatches;
 
@@ -50,10 +50,11 @@ internal static unsafe class Winograd
     private const int MinRowTiles = 7;
 
     /// <summary>
-    /// Whether the input transforms of a call may read image rows (<see cref="TransformInputRows"/>,
-    /// <see cref="TransformInputLargeRows"/>): with AVX-512, unless a test gathers the patches; read by the calling thread.
+    /// Whether the transforms of a call may work on image rows (<see cref="TransformInputRows"/>,
+    /// <see cref="TransformInputLargeRows"/>, <see cref="TransformOutputRows"/>): with AVX-512, unless a test gathers the
+    /// patches; read by the calling thread.
     /// </summary>
-    private static bool InputByRows => Avx512F.IsSupported && !GatherPatches;
+    private static bool TransformsByRows => Avx512F.IsSupported && !GatherPatches;
 
     /// <summary>Which tiles forward and backward data use on this thread (tests and measurements force one or the other).</summary>
     [ThreadStatic]
@@ -134,7 +135,7 @@ internal static unsafe class Winograd
     /// <see cref="MinFilterGradientChannels"/> input and output channels unless the input's transforms read image rows.
     /// </summary>
     public static bool AppliesToFilterGradient(in ConvGeometry g)
-        => Applies(g) && (FilterGradientFromMinChannels || (InputByRows && (g.OW + 1) / 2 >= MinRowTiles)
+        => Applies(g) && (FilterGradientFromMinChannels || (TransformsByRows && (g.OW + 1) / 2 >= MinRowTiles)
             || Math.Min(g.C, g.K) >= MinFilterGradientChannels);
 
     /// <summary>Whether a correlation producing n maps of oh×ow from c to k channels uses F(4×4, 3×3).</summary>
@@ -146,7 +147,7 @@ internal static unsafe class Winograd
         }
         // Where only F(2×2, 3×3)'s tile rows are long enough to be read by rows (maps 13 to 24 wide), it is the faster.
         int across = (ow + 3) / 4;
-        bool largeByRows = InputByRows && across >= MinRowTiles, smallByRows = InputByRows && (ow + 1) / 2 >= MinRowTiles;
+        bool largeByRows = TransformsByRows && across >= MinRowTiles, smallByRows = TransformsByRows && (ow + 1) / 2 >= MinRowTiles;
         return Math.Min(c, k) >= (largeByRows && across >= MinWideLargeTiles ? MinWideLargeChannels : MinLargeChannels)
             && (long)n * ((oh + 3) / 4) * across >= MinLargeTiles && (largeByRows || !smallByRows);
     }
@@ -199,7 +200,7 @@ internal static unsafe class Winograd
         var work = BufferPool.Rent(Math.Max(FilterBlockFloats, Positions * (c + k) * block));
         var geo = g;
         nint xp = (nint)x, dyp = (nint)dy;
-        bool byRows = InputByRows;
+        bool byRows = TransformsByRows;
         try
         {
             fixed (float* ps = sums)
@@ -293,7 +294,7 @@ internal static unsafe class Winograd
         int tiles = n * tilesH * tilesW;
         int block = BlockTiles(c, k, tiles, positions);
         int blocks = (tiles + block - 1) / block;
-        bool inner = blocks < CpuParallel.Threads, byRows = InputByRows;
+        bool inner = blocks < CpuParallel.Threads, byRows = TransformsByRows;
         nint xp = (nint)x, up = (nint)packed, yp = (nint)y;
         // One work buffer per thread: the transformed inputs v [positions, C, block], the products m [positions, K, block]
         // and the gathering scratch [positions, block].
@@ -443,7 +444,7 @@ internal static unsafe class Winograd
     /// Writes Bᵀ d B for the 4×4 input patch d of channels [c0, c1) (of c) and of tiles [t0, t0 + count), with
     /// Bᵀ = [[1, 0, −1, 0], [0, 1, 1, 0], [0, −1, 1, 0], [0, 1, 0, −1]]: position ξ of channel ci for tile t0 + j goes to
     /// dst[ξ·ldXi + ci·ld + j]. Tile (ty, tx) of an image reads rows 2ty − padH … + 3 and columns 2tx − padW … + 3;
-    /// outside the image the patch is zero. With <paramref name="byRows"/> (<see cref="InputByRows"/>) and tile rows of at
+    /// outside the image the patch is zero. With <paramref name="byRows"/> (<see cref="TransformsByRows"/>) and tile rows of at
     /// least <see cref="MinRowTiles"/> tiles, 16 neighbouring tiles of a tile row at a time straight from the image rows
     /// (<see cref="TransformInputRows"/>); otherwise the patches are first gathered into 16 rows of
     /// <paramref name="scratch"/> ([16, ld]), channel by channel, then transformed with vectors across the tiles.
@@ -536,26 +537,26 @@ internal static unsafe class Winograd
                     int ix = 2 * (tile.X + l) - padW;
                     var (a0, a1, a2, a3) = PatchRow(channel, iy, ix, h, w);
                     var (b0, b1, b2, b3) = PatchRow(channel, iy + 1, ix, h, w);
-                    var (c0v, c1v, c2v, c3v) = PatchRow(channel, iy + 2, ix, h, w);
+                    var (d0, d1, d2, d3) = PatchRow(channel, iy + 2, ix, h, w);
                     var (e0, e1, e2, e3) = PatchRow(channel, iy + 3, ix, h, w);
                     float* q = o + j + l;
                     var mask = Vector512.LessThan(Iota, Vector512.Create(length - l)).AsSingle();
-                    StoreTile(a0 - c0v, q, mask);
-                    StoreTile(a1 - c1v, q + ldXi, mask);
-                    StoreTile(a2 - c2v, q + 2 * ldXi, mask);
-                    StoreTile(a3 - c3v, q + 3 * ldXi, mask);
-                    StoreTile(b0 + c0v, q + 4 * ldXi, mask);
-                    StoreTile(b1 + c1v, q + 5 * ldXi, mask);
-                    StoreTile(b2 + c2v, q + 6 * ldXi, mask);
-                    StoreTile(b3 + c3v, q + 7 * ldXi, mask);
-                    StoreTile(c0v - b0, q + 8 * ldXi, mask);
-                    StoreTile(c1v - b1, q + 9 * ldXi, mask);
-                    StoreTile(c2v - b2, q + 10 * ldXi, mask);
-                    StoreTile(c3v - b3, q + 11 * ldXi, mask);
-                    StoreTile(b0 - e0, q + 12 * ldXi, mask);
-                    StoreTile(b1 - e1, q + 13 * ldXi, mask);
-                    StoreTile(b2 - e2, q + 14 * ldXi, mask);
-                    StoreTile(b3 - e3, q + 15 * ldXi, mask);
+                    Avx512F.MaskStore(q, mask, a0 - d0);
+                    Avx512F.MaskStore(q + ldXi, mask, a1 - d1);
+                    Avx512F.MaskStore(q + 2 * ldXi, mask, a2 - d2);
+                    Avx512F.MaskStore(q + 3 * ldXi, mask, a3 - d3);
+                    Avx512F.MaskStore(q + 4 * ldXi, mask, b0 + d0);
+                    Avx512F.MaskStore(q + 5 * ldXi, mask, b1 + d1);
+                    Avx512F.MaskStore(q + 6 * ldXi, mask, b2 + d2);
+                    Avx512F.MaskStore(q + 7 * ldXi, mask, b3 + d3);
+                    Avx512F.MaskStore(q + 8 * ldXi, mask, d0 - b0);
+                    Avx512F.MaskStore(q + 9 * ldXi, mask, d1 - b1);
+                    Avx512F.MaskStore(q + 10 * ldXi, mask, d2 - b2);
+                    Avx512F.MaskStore(q + 11 * ldXi, mask, d3 - b3);
+                    Avx512F.MaskStore(q + 12 * ldXi, mask, b0 - e0);
+                    Avx512F.MaskStore(q + 13 * ldXi, mask, b1 - e1);
+                    Avx512F.MaskStore(q + 14 * ldXi, mask, b2 - e2);
+                    Avx512F.MaskStore(q + 15 * ldXi, mask, b3 - e3);
                 }
                 j += length;
                 tile.Skip(length);
@@ -610,10 +611,6 @@ internal static unsafe class Winograd
         var inside = Vector512.GreaterThanOrEqual(column, Vector512<int>.Zero) & Vector512.LessThan(column, Vector512.Create(w));
         return Avx512F.MaskLoad(row + start, inside.AsSingle(), Vector512<float>.Zero);
     }
-
-    /// <summary>Stores the lanes of <paramref name="v"/> that <paramref name="mask"/> selects (all of them for a whole run of 16 tiles).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreTile(Vector512<float> v, float* q, Vector512<float> mask) => Avx512F.MaskStore(q, mask, v);
 
     /// <summary>
     /// Where the size×size patch of each tile [t0, t0 + count) starts (tiles step apart): its offset in channel 0 of the
@@ -918,7 +915,7 @@ internal static unsafe class Winograd
 
     /// <summary>
     /// e[ξ·ldXi + ki·ld + j] = (A e Aᵀ)_ξ for the 2×2 output-gradient tile e of channel ki in [k0, k1) and tile t0 + j (zero beyond
-    /// an odd edge), with A = [[1, 0], [1, 1], [1, −1], [0, −1]]. With <paramref name="byRows"/> (<see cref="InputByRows"/>),
+    /// an odd edge), with A = [[1, 0], [1, 1], [1, −1], [0, −1]]. With <paramref name="byRows"/> (<see cref="TransformsByRows"/>),
     /// 16 tiles of a tile row at a time from the two rows of dy they cover, at any width (two loads and two permutes a
     /// row); otherwise the tiles are gathered into four rows of <paramref name="scratch"/> ([4, ld]), then transformed
     /// with vectors across the tiles.
