@@ -708,7 +708,7 @@ internal static unsafe class Winograd
         int tilesW, int t0, int count, bool large, float* scratch)
     {
         nint ohw = (nint)oh * ow, plane = (nint)k * ld;
-        int size = large ? 4 : 2, positions = large ? LargePositions : Positions;
+        int size = large ? 4 : 2;
         var pairs = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
         var pairsOfPairs = Vector512.Create(0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23);
         var eight = Vector512.Create(8);
