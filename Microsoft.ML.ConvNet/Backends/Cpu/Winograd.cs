@@ -526,21 +526,19 @@ internal static unsafe class Winograd
         for (int ci = c0; ci < c1; ci++)
         {
             float* o = dst + ci * (nint)ld;
-            var tile = new TileCursor(t0, tilesH, tilesW);
-            for (int j = 0; j < count;)
+            for (var run = new TileRuns(t0, count, tilesH, tilesW); run.MoveNext();)
             {
-                int length = Math.Min(tilesW - tile.X, count - j);
-                float* channel = x + ((nint)tile.Image * c + ci) * hw;
-                int iy = 2 * tile.Y - padH;
-                for (int l = 0; l < length; l += 16)
+                float* channel = x + ((nint)run.Image * c + ci) * hw;
+                int iy = 2 * run.Y - padH;
+                for (int l = 0; l < run.Length; l += 16)
                 {
-                    int ix = 2 * (tile.X + l) - padW;
+                    int ix = 2 * (run.X + l) - padW;
                     var (a0, a1, a2, a3) = PatchRow(channel, iy, ix, h, w);
                     var (b0, b1, b2, b3) = PatchRow(channel, iy + 1, ix, h, w);
                     var (d0, d1, d2, d3) = PatchRow(channel, iy + 2, ix, h, w);
                     var (e0, e1, e2, e3) = PatchRow(channel, iy + 3, ix, h, w);
-                    float* q = o + j + l;
-                    var mask = Vector512.LessThan(Iota, Vector512.Create(length - l)).AsSingle();
+                    float* q = o + run.J + l;
+                    var mask = Vector512.LessThan(Iota, Vector512.Create(run.Length - l)).AsSingle();
                     Avx512F.MaskStore(q, mask, a0 - d0);
                     Avx512F.MaskStore(q + ldXi, mask, a1 - d1);
                     Avx512F.MaskStore(q + 2 * ldXi, mask, a2 - d2);
@@ -558,8 +556,6 @@ internal static unsafe class Winograd
                     Avx512F.MaskStore(q + 14 * ldXi, mask, b2 - e2);
                     Avx512F.MaskStore(q + 15 * ldXi, mask, b3 - e3);
                 }
-                j += length;
-                tile.Skip(length);
             }
         }
     }
@@ -676,13 +672,6 @@ internal static unsafe class Winograd
         public int Y = t % (tilesH * tilesW) / tilesW;
         public int X = t % tilesW;
 
-        /// <summary>Moves <paramref name="tiles"/> tiles on, not past the end of the current tile row.</summary>
-        public void Skip(int tiles)
-        {
-            X += tiles - 1;
-            Next();
-        }
-
         public void Next()
         {
             if (++X == tilesW)
@@ -694,6 +683,31 @@ internal static unsafe class Winograd
                     Image++;
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// Walks the tiles [t0, t0 + count) of a block as runs that each lie in one tile row, for the transforms that work
+    /// on image rows: each run's index in the block (J), its first tile (Image, Y, X) and its length.
+    /// </summary>
+    private struct TileRuns(int t0, int count, int tilesH, int tilesW)
+    {
+        private TileCursor _next = new(t0, tilesH, tilesW);
+        private int _at;
+        public int J, Image, Y, X, Length;
+
+        public bool MoveNext()
+        {
+            if (_at >= count)
+            {
+                return false;
+            }
+            (J, Image, Y, X) = (_at, _next.Image, _next.Y, _next.X);
+            Length = Math.Min(tilesW - X, count - _at);
+            _at += Length;
+            _next.X += Length - 1;
+            _next.Next();
+            return true;
         }
     }
 
@@ -717,17 +731,15 @@ internal static unsafe class Winograd
         {
             var bias = Vector512.Create(epilogue.Bias == null ? 0f : epilogue.Bias[ki]);
             float* mk = m + (nint)ki * ld;
-            var tile = new TileCursor(t0, tilesH, tilesW);
-            for (int j = 0; j < count;)
+            for (var run = new TileRuns(t0, count, tilesH, tilesW); run.MoveNext();)
             {
-                int length = Math.Min(tilesW - tile.X, count - j);
-                int oy = size * tile.Y;
-                float* first = y + ((nint)tile.Image * k + ki) * ohw + (nint)oy * ow;
-                for (int l = 0; l < length; l += 16)
+                int oy = size * run.Y;
+                float* first = y + ((nint)run.Image * k + ki) * ohw + (nint)oy * ow;
+                for (int l = 0; l < run.Length; l += 16)
                 {
-                    var present = Vector512.LessThan(Iota, Vector512.Create(length - l)).AsSingle();
-                    float* p = mk + j + l;
-                    int ox = size * (tile.X + l), columns = Math.Min(size * (length - l), ow - ox);
+                    var present = Vector512.LessThan(Iota, Vector512.Create(run.Length - l)).AsSingle();
+                    float* p = mk + run.J + l;
+                    int ox = size * (run.X + l), columns = Math.Min(size * (run.Length - l), ow - ox);
                     if (large)
                     {
                         for (int col = 0; col < 6; col++)
@@ -791,8 +803,6 @@ internal static unsafe class Winograd
                         StoreOutputRow(rows, 2, bias, epilogue, first + ow + ox, y, columns);
                     }
                 }
-                j += length;
-                tile.Skip(length);
             }
         }
     }
@@ -932,14 +942,13 @@ internal static unsafe class Winograd
             for (int ki = k0; ki < k1; ki++)
             {
                 float* o = e + ki * (nint)ld;
-                var tile = new TileCursor(t0, tilesH, tilesW);
-                for (int j = 0; j < count;)
+                for (var run = new TileRuns(t0, count, tilesH, tilesW); run.MoveNext();)
                 {
-                    int length = Math.Min(tilesW - tile.X, count - j), oy = 2 * tile.Y;
-                    float* g = dy + ((nint)tile.Image * k + ki) * ohw + (nint)oy * ow;
-                    for (int l = 0; l < length; l += 16)
+                    int oy = 2 * run.Y;
+                    float* g = dy + ((nint)run.Image * k + ki) * ohw + (nint)oy * ow;
+                    for (int l = 0; l < run.Length; l += 16)
                     {
-                        int ox = 2 * (tile.X + l), columns = Math.Min(2 * (length - l), ow - ox);
+                        int ox = 2 * (run.X + l), columns = Math.Min(2 * (run.Length - l), ow - ox);
                         var first = Vector512.LessThan(Iota, Vector512.Create(columns)).AsSingle();
                         var second = Vector512.LessThan(Iota, Vector512.Create(columns - 16)).AsSingle();
                         var a0 = Avx512F.MaskLoad(g + ox, first, default);
@@ -954,15 +963,13 @@ internal static unsafe class Winograd
                         var e01 = Avx512F.PermuteVar16x32x2(a0, odd, a1);
                         var e10 = Avx512F.PermuteVar16x32x2(b0, even, b1);
                         var e11 = Avx512F.PermuteVar16x32x2(b0, odd, b1);
-                        var present = Vector512.LessThan(Iota, Vector512.Create(length - l)).AsSingle();
-                        float* q = o + j + l;
+                        var present = Vector512.LessThan(Iota, Vector512.Create(run.Length - l)).AsSingle();
+                        float* q = o + run.J + l;
                         StoreRow(e00, e01, q, ldXi, present);
                         StoreRow(e00 + e10, e01 + e11, q + 4 * ldXi, ldXi, present);
                         StoreRow(e00 - e10, e01 - e11, q + 8 * ldXi, ldXi, present);
                         StoreRow(-e10, -e11, q + 12 * ldXi, ldXi, present);
                     }
-                    j += length;
-                    tile.Skip(length);
                 }
             }
             return;
@@ -1212,15 +1219,13 @@ internal static unsafe class Winograd
         for (int ci = 0; ci < c; ci++)
         {
             float* o = dst + ci * (nint)ld;
-            var tile = new TileCursor(t0, tilesH, tilesW);
-            for (int j = 0; j < count;)
+            for (var run = new TileRuns(t0, count, tilesH, tilesW); run.MoveNext();)
             {
-                int length = Math.Min(tilesW - tile.X, count - j);
-                float* channel = x + ((nint)tile.Image * c + ci) * hw;
-                int iy = 4 * tile.Y - padH;
-                for (int l = 0; l < length; l += 16)
+                float* channel = x + ((nint)run.Image * c + ci) * hw;
+                int iy = 4 * run.Y - padH;
+                for (int l = 0; l < run.Length; l += 16)
                 {
-                    int ix = 4 * (tile.X + l) - padW;
+                    int ix = 4 * (run.X + l) - padW;
                     for (int v = 0; v < 5; v++)
                     {
                         var column = Iota + Vector512.Create(ix + 16 * v);
@@ -1257,10 +1262,10 @@ internal static unsafe class Winograd
                         Vector512.Store(e4, t + 64);
                         Vector512.Store(e5, t + 80);
                     }
-                    var mask = Vector512.LessThan(Iota, Vector512.Create(length - l)).AsSingle();
+                    var mask = Vector512.LessThan(Iota, Vector512.Create(run.Length - l)).AsSingle();
                     for (int col = 0; col < 6; col++)
                     {
-                        float* t = scratch + col * 16, q = o + j + l + col * ldXi;
+                        float* t = scratch + col * 16, q = o + run.J + l + col * ldXi;
                         var (e0, e1, e2, e3, e4, e5) = InputTransform(Vector512.Load(t), Vector512.Load(t + 96), Vector512.Load(t + 192),
                             Vector512.Load(t + 288), Vector512.Load(t + 384), Vector512.Load(t + 480));
                         Avx512F.MaskStore(q, mask, e0);
@@ -1271,8 +1276,6 @@ internal static unsafe class Winograd
                         Avx512F.MaskStore(q + 30 * ldXi, mask, e5);
                     }
                 }
-                j += length;
-                tile.Skip(length);
             }
         }
     }
