@@ -32,7 +32,17 @@ public sealed class ConvEpilogueTests
         ("im2col", Geometry(1, 4, 40, 36, 37, 3, 3, stride: 2, pad: 1), ConvAlgorithm.Im2Col, WinogradTiles.Measured),
         ("im2col, images per GEMM", Geometry(37, 30, 5, 3, 40, 3, 3, pad: 1), ConvAlgorithm.Im2Col, WinogradTiles.Measured),
         ("im2col, groups", Geometry(2, 8, 12, 12, 12, 3, 3, stride: 2, pad: 1, groups: 4), ConvAlgorithm.Im2Col, WinogradTiles.Measured),
+        (RowsPrefix + "im2col", Geometry(1, 24, 7, 7, 40, 3, 3, pad: 1), ConvAlgorithm.Im2Col, WinogradTiles.Measured),
+        (RowsPrefix + "im2col, stride 2 (gathered)", Geometry(1, 12, 14, 13, 40, 3, 3, stride: 2, pad: 1), ConvAlgorithm.Im2Col, WinogradTiles.Measured),
+        (RowsPrefix + "im2col, 1×1 stride 2", Geometry(1, 16, 9, 9, 33, 1, 1, stride: 2), ConvAlgorithm.Im2Col, WinogradTiles.Measured),
+        (RowsPrefix + "pointwise", Geometry(1, 40, 5, 6, 48, 1, 1), ConvAlgorithm.Pointwise, WinogradTiles.Measured),
     ];
+
+    /// <summary>
+    /// Paths whose name starts so multiply one image's output positions as rows by the kept filters as columns
+    /// (<see cref="CpuBackend.MultipliesPositionsAsRows"/>), which their sizes would otherwise not take.
+    /// </summary>
+    private const string RowsPrefix = "positions as rows, ";
 
     /// <summary>Paths whose name starts so run with Winograd's patches gathered one by one and its outputs put tile by tile, as without AVX-512.</summary>
     private const string GatheredPrefix = "Winograd without AVX-512, ";
@@ -65,9 +75,11 @@ public sealed class ConvEpilogueTests
         var saved = Winograd.Tiles;
         Winograd.Tiles = tiles;
         Winograd.GatherPatches = path.StartsWith(GatheredPrefix, StringComparison.Ordinal);
+        CpuBackend.PositionsAsRowsAtAnySize = path.StartsWith(RowsPrefix, StringComparison.Ordinal);
         try
         {
             Assert.AreEqual(algorithm, ConvAlgorithms.Choose(g, ConvDirection.Forward), $"{path} takes another path");
+            Assert.AreEqual(path.StartsWith(RowsPrefix, StringComparison.Ordinal), CpuBackend.MultipliesPositionsAsRows(g), $"{path}: positions as rows");
             var rng = new Random(seed);
             using var scope = new TensorScope();
             var x = Tensor.RandomNormal(new Shape(g.N, g.C, g.H, g.W), rng);
@@ -98,13 +110,14 @@ public sealed class ConvEpilogueTests
         {
             Winograd.Tiles = saved;
             Winograd.GatherPatches = false;
+            CpuBackend.PositionsAsRowsAtAnySize = false;
         }
     }
 
     /// <summary>
     /// Filters that need no gradient are packed (or Winograd-transformed) once and kept (<see cref="PackedFilters"/>):
-    /// the outputs are those of packing per call, bit for bit, on every GEMM and Winograd path, and a filter overwritten
-    /// in place is packed again.
+    /// the outputs are those of packing per call, bit for bit, on every GEMM and Winograd path (positions as rows
+    /// included, which only kept filters take), and a filter overwritten in place is packed again.
     /// </summary>
     [TestMethod]
     public void KeptPackedFiltersGiveWhatPackingPerCallGivesAndFollowChanges()
@@ -115,12 +128,14 @@ public sealed class ConvEpilogueTests
             foreach (var (path, g, _, tiles) in Paths.Where(p => p.Algorithm is ConvAlgorithm.Pointwise or ConvAlgorithm.Im2Col or ConvAlgorithm.Winograd))
             {
                 Winograd.Tiles = tiles;
+                CpuBackend.PositionsAsRowsAtAnySize = path.StartsWith(RowsPrefix, StringComparison.Ordinal);
                 CheckKeptFilters(path, g);
             }
         }
         finally
         {
             Winograd.Tiles = saved;
+            CpuBackend.PositionsAsRowsAtAnySize = false;
         }
     }
 

@@ -161,6 +161,38 @@ public sealed class GemmTests
     }
 
     [TestMethod]
+    public unsafe void BothOperandsPackedWholeMatchNaive()
+    {
+        // Positions as rows times kept filters as columns: a few rows, many columns split between the threads, several
+        // depth blocks, ragged edges on every side; and a B wider than one packed block (NC).
+        var rng = new Random(9);
+        foreach (var (m, n, k) in new[] { (49, 512, 600), (17, 70, Sgemm.KC + 45), (Sgemm.MC + 13, 33, 300), (3, Sgemm.NC + 70, 5) })
+        {
+            var a = Random(rng, m * k);
+            var b = Random(rng, n * k);
+            var expected = new float[m * n];
+            NaiveOps.Gemm(false, true, m, n, k, 1f, a, 0, k, b, 0, k, 0f, expected, 0, n);
+            var packedA = new float[Sgemm.PackedSize(m, k)];
+            var packedB = new float[Sgemm.PackedSizeB(k, n)];
+            var c = new float[m * n];
+            fixed (float* pa = a)
+            fixed (float* ppa = packedA)
+            fixed (float* pb = b)
+            fixed (float* ppb = packedB)
+            fixed (float* pc = c)
+            {
+                Sgemm.PackWhole(pa, k, m, k, ppa);
+                var columns = new DenseB(pb, k, trans: true);
+                Sgemm.PackWholeB(ref columns, k, n, ppb);
+                var left = new PackedA(ppa, m);
+                var right = new PackedB(ppb, n);
+                Sgemm.Run(ref left, ref right, m, n, k, 1f, 0f, pc, n, parallel: true);
+            }
+            TensorAssert.AreClose(expected, c, 2e-5 * (k + 1), 1e-4, $"packed A and B, m={m} n={n} k={k}");
+        }
+    }
+
+    [TestMethod]
     public void EmptyDepthScalesC()
     {
         var c = new float[] { 1, 2, 3, 4, 5, 6 };

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Microsoft.ML.ConvNet.Backends.Cpu;
 
@@ -427,4 +428,135 @@ internal readonly unsafe struct BatchRowsB(float* y, nint imageStride, int ohw) 
             }
         }
     }
+}
+
+/// <summary>
+/// The transposed im2col matrix of one ungrouped image, [OH·OW, C·R·S], packed whole as a GEMM left operand
+/// (<see cref="PackedA"/>): the output positions are its rows. The image is first copied into zero-bordered planes
+/// (unless it has no padding), so that element (j, (c, r, s)) is read at the offset of position j plus the offset of
+/// tap (c, r, s), with no bounds test; with AVX2 and 8-row micro-panels each depth step of a panel is one gather.
+/// </summary>
+internal static unsafe class PositionRows
+{
+    /// <summary>Packs the positions of image <paramref name="x"/> into <paramref name="dst"/> (<see cref="Sgemm.PackedSize"/>(OH·OW, C·R·S) floats), the depth blocks in parallel.</summary>
+    public static void Pack(float* x, in ConvGeometry g, float* dst)
+    {
+        int hp = g.H + 2 * g.PadH, wp = g.W + 2 * g.PadW, plane = hp * wp;
+        // Room for a 16-float read from any element.
+        float* src = Sgemm.PackBuffer(ref _padded, g.C * plane + 16);
+        FloatBlocks.Clear(src + (nint)g.C * plane, 16);
+        if (g.PadH == 0 && g.PadW == 0)
+        {
+            FloatBlocks.Copy(x, src, g.C * plane);
+        }
+        else
+        {
+            FloatBlocks.Clear(src, g.C * plane);
+            for (int c = 0; c < g.C; c++)
+            {
+                for (int h = 0; h < g.H; h++)
+                {
+                    FloatBlocks.Copy(x + ((nint)c * g.H + h) * g.W, src + (nint)c * plane + (h + g.PadH) * wp + g.PadW, g.W);
+                }
+            }
+        }
+        int m = g.OH * g.OW, mr = Sgemm.BestMR, rows = (m + mr - 1) / mr * mr, depth = g.C * g.R * g.S;
+        int* at = stackalloc int[rows];
+        for (int j = 0; j < rows; j++)
+        {
+            // Rows past the last position read the first element and are masked to zero.
+            int oh = j / g.OW, ow = j - oh * g.OW;
+            at[j] = j < m ? oh * g.StrideH * wp + ow * g.StrideW : 0;
+        }
+        Sgemm.PackedDepthOffset(m, depth, 0, out int kStep);
+        int blocks = (depth + kStep - 1) / kStep, chunks = Math.Min(blocks, CpuParallel.Threads);
+        var geo = g;
+        nint sp = (nint)src, dp = (nint)dst, ap = (nint)at;
+        CpuParallel.For(chunks, t =>
+        {
+            for (int b = blocks * t / chunks; b < blocks * (t + 1) / chunks; b++)
+            {
+                int p0 = b * kStep;
+                nint offset = Sgemm.PackedDepthOffset(m, depth, p0, out int kc);
+                PackBlock((float*)sp, plane, wp, (int*)ap, m, mr, p0, kc, (float*)dp + offset, geo);
+            }
+        });
+    }
+
+    /// <summary>Depth [p0, p0 + kc) of every MR-row panel, panel q at dst + q·kc·MR.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackBlock(float* src, int plane, int wp, int* at, int m, int mr, int p0, int kc, float* dst, in ConvGeometry g)
+    {
+        int rs = g.R * g.S, c0 = p0 / rs, r0 = (p0 - c0 * rs) / g.S, s0 = p0 - c0 * rs - r0 * g.S;
+        for (int i0 = 0; i0 < m; i0 += mr)
+        {
+            float* d = dst + (nint)i0 * kc;
+            int* ai = at + i0;
+            int live = Math.Min(mr, m - i0);
+            int c = c0, r = r0, s = s0;
+            if (mr == 8 && Avx512F.IsSupported && ai[live - 1] - ai[0] < 16)
+            {
+                // The panel's positions lie within 16 floats of its first: one load and one permute per depth step.
+                var from = Vector512.Create(ai[0]);
+                var pick = Vector512.Create(Vector256.Load(ai), Vector256<int>.Zero) - from;
+                var keep = Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(live)).AsSingle();
+                float* first = src + ai[0];
+                for (int p = 0; p < kc; p++, d += 8)
+                {
+                    float* tap = first + (nint)c * plane + r * g.DilationH * wp + s * g.DilationW;
+                    Vector256.Store(Avx512F.PermuteVar16x32(Vector512.Load(tap), pick).GetLower() & keep, d);
+                    if (++s == g.S)
+                    {
+                        s = 0;
+                        if (++r == g.R)
+                        {
+                            r = 0;
+                            c++;
+                        }
+                    }
+                }
+                continue;
+            }
+            if (mr == 8 && Avx2.IsSupported)
+            {
+                var index = Vector256.Load(ai);
+                var keep = Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(live)).AsSingle();
+                for (int p = 0; p < kc; p++, d += 8)
+                {
+                    float* tap = src + (nint)c * plane + r * g.DilationH * wp + s * g.DilationW;
+                    Vector256.Store(Avx2.GatherVector256(tap, index, 4) & keep, d);
+                    if (++s == g.S)
+                    {
+                        s = 0;
+                        if (++r == g.R)
+                        {
+                            r = 0;
+                            c++;
+                        }
+                    }
+                }
+                continue;
+            }
+            for (int p = 0; p < kc; p++, d += mr)
+            {
+                float* tap = src + (nint)c * plane + r * g.DilationH * wp + s * g.DilationW;
+                for (int lane = 0; lane < mr; lane++)
+                {
+                    d[lane] = lane < live ? tap[ai[lane]] : 0f;
+                }
+                if (++s == g.S)
+                {
+                    s = 0;
+                    if (++r == g.R)
+                    {
+                        r = 0;
+                        c++;
+                    }
+                }
+            }
+        }
+    }
+
+    [ThreadStatic]
+    private static float[]? _padded;
 }

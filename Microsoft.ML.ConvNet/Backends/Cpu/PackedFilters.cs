@@ -35,6 +35,17 @@ internal static unsafe class PackedFilters
         return !Keeps(w) ? null : Kept(w, kind, floats) ?? PackForGemm(w, kind, floats, groups, kg, depth);
     }
 
+    /// <summary>
+    /// The ungrouped filters w [K, C, R, S] packed as the GEMM's right operand Wᵀ [C·R·S, K] (<see cref="PackedB"/>),
+    /// or null when they are not kept.
+    /// </summary>
+    public static float[]? ForGemmColumns(Tensor w, int k, int depth)
+    {
+        var kind = ("gemm columns", 1);
+        int floats = Sgemm.PackedSizeB(depth, k);
+        return !Keeps(w) ? null : Kept(w, kind, floats) ?? PackForGemmColumns(w, kind, floats, k, depth);
+    }
+
     /// <summary>The filters transformed for Winograd's forward pass on <paramref name="g"/>, or null when they are transformed per call.</summary>
     public static float[]? ForWinograd(Tensor w, in ConvGeometry g)
     {
@@ -53,6 +64,13 @@ internal static unsafe class PackedFilters
             {
                 Sgemm.PackWhole(pw + (nint)gi * kg * depth, depth, kg, depth, pd + (nint)gi * (floats / groups));
             }
+        });
+
+    private static float[] PackForGemmColumns(Tensor w, (string, int) kind, int floats, int k, int depth)
+        => Keep(w, kind, floats, (pw, pd) =>
+        {
+            var columns = new DenseB(pw, depth, trans: true);
+            Sgemm.PackWholeB(ref columns, depth, k, pd);
         });
 
     private static float[] TransformForWinograd(Tensor w, (string, int) kind, int floats, ConvGeometry g, bool large)

@@ -57,6 +57,12 @@ internal unsafe interface IGemmPackB
         ldb = 0;
         return null;
     }
+
+    /// <summary>
+    /// The micro-panels of depth [p0, p0 + kc) and columns [j0, …) when op(B) is already packed (<see cref="PackedB"/>),
+    /// consecutive NR-column panels kc·NR floats apart; null when they must be packed with <see cref="Pack"/>.
+    /// </summary>
+    float* Packed(int p0, int j0, int kc) => null;
 }
 
 /// <summary>A register-tile kernel: C[MR×NR] = alpha · Ap·Bp + beta · C over kc packed steps.</summary>
@@ -296,8 +302,19 @@ internal static unsafe class Sgemm
         _ => Kernel4x8.MR,
     };
 
+    /// <summary>Columns of the micro-panels of the micro-kernel <c>Run</c> picks by default.</summary>
+    internal static int BestNR => Best switch
+    {
+        GemmKernel.Vector512 => Kernel8x32.NR,
+        GemmKernel.Vector256 => Kernel6x16.NR,
+        _ => Kernel4x8.NR,
+    };
+
     /// <summary>Floats of an op(A) [m, k] packed whole for the default micro-kernel (<see cref="PackedA"/>).</summary>
     public static int PackedSize(int m, int k) => (m + BestMR - 1) / BestMR * BestMR * k;
+
+    /// <summary>Floats of an op(B) [k, n] packed whole for the default micro-kernel (<see cref="PackedB"/>).</summary>
+    public static int PackedSizeB(int k, int n) => (n + BestNR - 1) / BestNR * BestNR * k;
 
     /// <summary>
     /// Where depth step p of an op(A) [m, k] packed whole (<see cref="PackedA"/>) starts: element (r, p) lies at
@@ -326,6 +343,21 @@ internal static unsafe class Sgemm
             {
                 dense.Pack(dst + (nint)pc * rows + (nint)ir * kc, ir, Math.Min(mr, m - ir), pc, kc, mr);
             }
+        }
+    }
+
+    /// <summary>
+    /// Packs op(B) [k, n] whole for the default micro-kernel into <paramref name="dst"/> (<see cref="PackedSizeB"/>(k, n)
+    /// floats), to be multiplied as <see cref="PackedB"/>: block by block of depth, NR-column panel by panel, each
+    /// panel [kc][NR]; columns n … up to a multiple of NR are zero.
+    /// </summary>
+    public static void PackWholeB<TB>(ref TB b, int k, int n, float* dst)
+        where TB : struct, IGemmPackB
+    {
+        int nr = BestNR, cols = (n + nr - 1) / nr * nr, kStep = DepthStep(k);
+        for (int pc = 0; pc < k; pc += kStep)
+        {
+            b.Pack(dst + (nint)pc * cols, pc, Math.Min(kStep, k - pc), 0, n, nr);
         }
     }
 
@@ -359,14 +391,19 @@ internal static unsafe class Sgemm
                 // place, where it can be, and stays in L1 for the panels after the first, instead of being copied
                 // once for so few uses. Row strides of a multiple of 256 floats would put its rows in a few cache sets.
                 nint ldbInPlace = 0;
-                float* inPlace = i1 - i0 <= MC ? b.InPlace(pc, jc, out ldbInPlace) : null;
+                float* panelsB = b.Packed(pc, jc, kc);
+                float* inPlace = panelsB == null && i1 - i0 <= MC ? b.InPlace(pc, jc, out ldbInPlace) : null;
                 if (inPlace != null && ldbInPlace % 256 == 0)
                 {
                     inPlace = null;
                 }
-                if (inPlace == null)
+                if (panelsB == null)
                 {
-                    b.Pack(packB, pc, kc, jc, nc, nr);
+                    panelsB = packB;
+                    if (inPlace == null)
+                    {
+                        b.Pack(packB, pc, kc, jc, nc, nr);
+                    }
                 }
                 for (int ic = i0; ic < i1; ic += MC)
                 {
@@ -383,7 +420,7 @@ internal static unsafe class Sgemm
                     for (int jr = 0; jr < nc; jr += nr)
                     {
                         int cols = Math.Min(nr, nc - jr);
-                        float* bp = packB + jr * kc;
+                        float* bp = panelsB + jr * kc;
                         nint ldb = nr;
                         if (inPlace != null)
                         {
@@ -695,6 +732,17 @@ internal readonly unsafe struct PackedA(float* panels, int m) : IGemmPackA
     public float* Packed(int i0, int p0, int kc) => panels + (nint)p0 * _rows + (nint)i0 * kc;
 
     public void Pack(float* dst, int i0, int rows, int p0, int kc, int mr)
+        => throw new InvalidOperationException("A pre-packed operand is multiplied only with the micro-kernel it was packed for.");
+}
+
+/// <summary>op(B) [k, n] packed whole by <see cref="Sgemm.PackWholeB"/> at <paramref name="panels"/>.</summary>
+internal readonly unsafe struct PackedB(float* panels, int n) : IGemmPackB
+{
+    private readonly int _cols = Sgemm.PackedSizeB(1, n);
+
+    public float* Packed(int p0, int j0, int kc) => panels + (nint)p0 * _cols + (nint)j0 * kc;
+
+    public void Pack(float* dst, int p0, int kc, int j0, int cols, int nr)
         => throw new InvalidOperationException("A pre-packed operand is multiplied only with the micro-kernel it was packed for.");
 }
 
