@@ -44,14 +44,16 @@ internal static unsafe class InvertedResidualKernel
     /// project [Out, Hidden], each with its bias; <paramref name="activation"/> follows the expansion and the depthwise
     /// convolution. Without a projection (<paramref name="project"/> null, for blocks with a squeeze-excitation between
     /// the depthwise convolution and the projection), y [N, Hidden, OH, OW] = depthwise(expand(x)).
+    /// <paramref name="expandPacked"/> and <paramref name="projectPacked"/>, where not null, are those filters already
+    /// packed as GEMM left operands (<see cref="PackedFilters.ForGemm"/>), which every band would otherwise pack again.
     /// </summary>
-    public static void Forward(float* x, float* expand, float* expandBias, float* depthwise, float* depthwiseBias,
-        float* project, float* projectBias, FusedActivation activation, bool residual, float* y, Shape s)
+    public static void Forward(float* x, float* expand, float* expandPacked, float* expandBias, float* depthwise, float* depthwiseBias,
+        float* project, float* projectPacked, float* projectBias, FusedActivation activation, bool residual, float* y, Shape s)
     {
         int oh = s.OH, ow = s.OW, bandRows = s.BandRows, bands = (oh + bandRows - 1) / bandRows, pad = s.Kernel / 2;
         int maxRows = (bandRows - 1) * s.Stride + s.Kernel;
         nint xp = (nint)x, yp = (nint)y, e = (nint)expand, eb = (nint)expandBias, d = (nint)depthwise, db = (nint)depthwiseBias;
-        nint p = (nint)project, pb = (nint)projectBias;
+        nint p = (nint)project, pb = (nint)projectBias, ep = (nint)expandPacked, pp = (nint)projectPacked;
         CpuBackend.ForChunks(s.N * bands, (from, to) =>
         {
             // The expanded band, and the depthwise band where a projection reads it (otherwise it goes straight to y).
@@ -79,10 +81,8 @@ internal static unsafe class InvertedResidualKernel
                             new Span<float>(plane, (r0 - top) * s.W).Clear();
                             new Span<float>(plane + (r1 - top) * s.W, (top + inRows - r1) * s.W).Clear();
                         }
-                        var a = new DenseA((float*)e, s.C, trans: false);
-                        var b = new DenseB(xImg + (nint)r0 * s.W, s.H * s.W, trans: false);
-                        Sgemm.Run(ref a, ref b, s.Hidden, (r1 - r0) * s.W, s.C, expanded + (r0 - top) * s.W, bandSize,
-                            new ConvEpilogue((float*)eb, null, activation), parallel: false);
+                        Pointwise((float*)e, (float*)ep, s.Hidden, s.C, xImg + (nint)r0 * s.W, s.H * s.W, (r1 - r0) * s.W,
+                            expanded + (r0 - top) * s.W, bandSize, new ConvEpilogue((float*)eb, null, activation));
 
                         // Depthwise convolution of the band: its own rows are the padding, so no vertical padding.
                         var g = new ConvGeometry(1, s.Hidden, inRows, s.W, s.Hidden, s.Kernel, s.Kernel, s.Stride, s.Stride, 0, pad, 1, 1, s.Hidden);
@@ -100,10 +100,8 @@ internal static unsafe class InvertedResidualKernel
 
                         // Projection into the output rows [o0, o0 + rows), the input added back as its epilogue.
                         nint at = (nint)n * s.Out * oh * ow + (nint)o0 * ow;
-                        var pa = new DenseA((float*)p, s.Hidden, trans: false);
-                        var pbm = new DenseB(filtered, rows * ow, trans: false);
-                        var projectEpilogue = new ConvEpilogue((float*)pb, residual ? xImg + (nint)o0 * ow : null, FusedActivation.None);
-                        Sgemm.Run(ref pa, ref pbm, s.Out, rows * ow, s.Hidden, (float*)yp + at, oh * ow, projectEpilogue, parallel: false);
+                        Pointwise((float*)p, (float*)pp, s.Out, s.Hidden, filtered, rows * ow, rows * ow, (float*)yp + at, oh * ow,
+                            new ConvEpilogue((float*)pb, residual ? xImg + (nint)o0 * ow : null, FusedActivation.None));
                     }
                 }
             }
@@ -112,5 +110,24 @@ internal static unsafe class InvertedResidualKernel
                 BufferPool.Return(work);
             }
         });
+    }
+
+    /// <summary>
+    /// c [m, n] (row stride ldc) = epilogue(filters [m, k] · b [k, n] (row stride ldb)) on this thread, with the filters
+    /// as packed beforehand where <paramref name="packed"/> is not null.
+    /// </summary>
+    private static void Pointwise(float* filters, float* packed, int m, int k, float* b, int ldb, int n, float* c, int ldc, in ConvEpilogue epilogue)
+    {
+        var right = new DenseB(b, ldb, trans: false);
+        if (packed != null)
+        {
+            var left = new PackedA(packed, m);
+            Sgemm.Run(ref left, ref right, m, n, k, c, ldc, epilogue, parallel: false);
+        }
+        else
+        {
+            var left = new DenseA(filters, k, trans: false);
+            Sgemm.Run(ref left, ref right, m, n, k, c, ldc, epilogue, parallel: false);
+        }
     }
 }

@@ -47,8 +47,12 @@ internal static class FusedMobileBlock
         var (w1, b1) = expandBn.FoldedFor(expandConv);
         var (w2, b2) = dwBn.FoldedFor(dwConv);
         var (w3, b3) = projectConv == null ? (null, null) : projectBn!.FoldedFor(projectConv);
+        var packed1 = PackedFilters.ForGemm(w1, 1, hidden, shape.C);
+        var packed3 = w3 == null ? null : PackedFilters.ForGemm(w3, 1, shape.Out, hidden);
         var y = input.EmptyLike(new Shape(shape.N, shape.Out, shape.OH, shape.OW));
         fixed (float* px = input.Span)
+        fixed (float* pp1 = packed1)
+        fixed (float* pp3 = packed3)
         fixed (float* pw1 = w1.Span)
         fixed (float* pb1 = b1.Span)
         fixed (float* pw2 = w2.Span)
@@ -57,7 +61,7 @@ internal static class FusedMobileBlock
         fixed (float* pb3 = b3 == null ? default : b3.Span)
         fixed (float* py = y.Span)
         {
-            InvertedResidualKernel.Forward(px, pw1, pb1, pw2, pb2, pw3, pb3, activation, residual, py, shape);
+            InvertedResidualKernel.Forward(px, pw1, pp1, pb1, pw2, pb2, pw3, pp3, pb3, activation, residual, py, shape);
         }
         return y;
     }
