@@ -97,13 +97,15 @@ public sealed class ConvBatchNormFoldingTests
 
     /// <summary>
     /// The inverted residual in one pass over bands of rows: many bands with their halo rows, a partial last band, odd
-    /// sizes, both strides (the residual with stride 1), batch 1 and 2; against the layers one by one.
+    /// sizes, both strides (the residual with stride 1), batch 1 and 2; and channels last on small maps (both strides,
+    /// 180 hidden channels, not a multiple of 8); against the layers one by one.
     /// </summary>
     [TestMethod]
     [DataRow(1, 24, 24, 45, 57, 1, 6)]
     [DataRow(2, 24, 32, 45, 57, 2, 6)]
     [DataRow(1, 16, 24, 112, 112, 2, 6)]
     [DataRow(2, 32, 32, 9, 7, 1, 4)]
+    [DataRow(3, 30, 24, 14, 13, 2, 6)]
     public void InvertedResidualInOnePassMatchesLayerByLayer(int n, int cin, int cout, int h, int w, int stride, int expand)
     {
         RandomSource.ManualSeed(11);
@@ -111,11 +113,12 @@ public sealed class ConvBatchNormFoldingTests
         CheckFoldedBlock(block, new Shape(n, cin, h, w), seed: 12);
     }
 
-    /// <summary>EfficientNet's MBConv with its expansion and depthwise convolution in one pass (SiLU, 3×3 and 5×5, both strides).</summary>
+    /// <summary>EfficientNet's MBConv with its expansion and depthwise convolution in one pass (SiLU, 3×3 and 5×5, both strides, bands of rows and channels last).</summary>
     [TestMethod]
     [DataRow(1, 24, 24, 45, 57, 3, 1)]
     [DataRow(2, 16, 24, 37, 30, 5, 2)]
     [DataRow(2, 40, 40, 9, 7, 5, 1)]
+    [DataRow(2, 20, 24, 11, 10, 5, 2)]
     public void MBConvInOnePassMatchesLayerByLayer(int n, int cin, int cout, int h, int w, int kernel, int stride)
     {
         RandomSource.ManualSeed(21);

@@ -47,10 +47,17 @@ internal static class FusedMobileBlock
         var (w1, b1) = expandBn.FoldedFor(expandConv);
         var (w2, b2) = dwBn.FoldedFor(dwConv);
         var (w3, b3) = projectConv == null ? (null, null) : projectBn!.FoldedFor(projectConv);
-        var packed1 = PackedFilters.ForGemm(w1, 1, hidden, shape.C);
-        var packed3 = w3 == null ? null : PackedFilters.ForGemm(w3, 1, shape.Out, hidden);
+        // Small maps run channels last, with the 1×1 filters kept as right-hand operands; larger ones in bands of rows,
+        // with them kept as left-hand ones (or packed per band where they are not kept).
+        var columns1 = InvertedResidualKernel.UsesChannelsLast(shape) ? PackedFilters.ForGemmColumns(w1, hidden, shape.C) : null;
+        var columns3 = columns1 != null && w3 != null ? PackedFilters.ForGemmColumns(w3, shape.Out, hidden) : null;
+        bool channelsLast = columns1 != null && (w3 == null || columns3 != null);
+        var packed1 = channelsLast ? null : PackedFilters.ForGemm(w1, 1, hidden, shape.C);
+        var packed3 = channelsLast || w3 == null ? null : PackedFilters.ForGemm(w3, 1, shape.Out, hidden);
         var y = input.EmptyLike(new Shape(shape.N, shape.Out, shape.OH, shape.OW));
         fixed (float* px = input.Span)
+        fixed (float* pc1 = columns1)
+        fixed (float* pc3 = columns3)
         fixed (float* pp1 = packed1)
         fixed (float* pp3 = packed3)
         fixed (float* pw1 = w1.Span)
@@ -61,7 +68,14 @@ internal static class FusedMobileBlock
         fixed (float* pb3 = b3 == null ? default : b3.Span)
         fixed (float* py = y.Span)
         {
-            InvertedResidualKernel.Forward(px, pw1, pp1, pb1, pw2, pb2, pw3, pp3, pb3, activation, residual, py, shape);
+            if (channelsLast)
+            {
+                InvertedResidualKernel.ForwardChannelsLast(px, pc1, pb1, pw2, pb2, pc3, pb3, activation, residual, py, shape);
+            }
+            else
+            {
+                InvertedResidualKernel.Forward(px, pw1, pp1, pb1, pw2, pb2, pw3, pp3, pb3, activation, residual, py, shape);
+            }
         }
         return y;
     }
