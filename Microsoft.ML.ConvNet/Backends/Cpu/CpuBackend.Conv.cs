@@ -115,23 +115,23 @@ public sealed partial class CpuBackend
                 DirectConv.Forward((float*)xp, (float*)wp, epilogue, (float*)yp, geo);
                 return;
             }
+            if (MultipliesPositionsAsRows(g) && PackedFilters.ForGemmColumns(w, kg, depth) is float[] columns)
+            {
+                ForwardPositionsAsRows((float*)xp, (float*)Unsafe.AsPointer(ref columns[0]), geo, (float*)yp, epilogue);
+                return;
+            }
             bool pointwise = algorithm == ConvAlgorithm.Pointwise;
             // Filters that stay the same between calls are packed once (PackedFilters), others for every product.
             var packed = PackedFilters.ForGemm(w, groups, kg, depth);
             nint pp = packed == null ? 0 : (nint)Unsafe.AsPointer(ref packed[0]);
             int groupPanels = Sgemm.PackedSize(kg, depth);
-            if (!pointwise && ImagesPerGemm(g, Math.Clamp(ForwardBlockFloats / kg, 256, NcTarget)) is int per and > 1)
+            if (ImagesPerGemm(g, Math.Clamp(ForwardBlockFloats / kg, 256, NcTarget)) is int per and > 1)
             {
                 ForwardImageBlocks((float*)xp, (float*)wp, (float*)pp, epilogue, (float*)yp, geo, per);
                 return;
             }
             int tasks = g.N * groups;
             bool innerParallel = tasks < CpuParallel.Threads;
-            if (MultipliesPositionsAsRows(g) && PackedFilters.ForGemmColumns(w, kg, depth) is float[] columns)
-            {
-                ForwardPositionsAsRows((float*)xp, (float*)Unsafe.AsPointer(ref columns[0]), geo, (float*)yp, epilogue);
-                return;
-            }
             var gemmEpilogue = epilogue;
             ForChunks(tasks, (from, to) =>
             {
