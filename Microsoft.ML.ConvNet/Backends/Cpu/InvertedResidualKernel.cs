@@ -222,46 +222,91 @@ internal static unsafe class InvertedResidualKernel
 
     /// <summary>
     /// o [OH·OW, Hidden] = activation(bias + the k×k depthwise convolution of e [H·W, Hidden] with zero padding k/2),
-    /// filters w [k·k, Hidden]: at each output position, 8 channels at a time over the taps inside the image.
+    /// filters w [k·k, Hidden], 8 channels at a time over the taps inside the image. Four outputs of a row whose taps
+    /// all lie inside the row are computed together, each filter vector loaded once for the four (5 loads for 4
+    /// multiply-adds instead of 8, the repeated input vectors from L1): a 5×5 layer 480 channels wide at 14×14, batch
+    /// 32, took 5.3 ms one output at a time.
     /// </summary>
     private static void DepthwiseChannelsLast(float* e, float* w, float* bias, FusedActivation activation, float* o, in Shape s)
     {
-        int k = s.Kernel, pad = k / 2, hidden = s.Hidden;
+        int k = s.Kernel, pad = k / 2, hidden = s.Hidden, stride = s.Stride;
+        nint step = (nint)stride * hidden;
         for (int oh = 0; oh < s.OH; oh++)
         {
-            int ih0 = oh * s.Stride - pad, r0 = Math.Max(0, -ih0), r1 = Math.Min(k, s.H - ih0);
-            for (int ow = 0; ow < s.OW; ow++)
+            int ih0 = oh * stride - pad, r0 = Math.Max(0, -ih0), r1 = Math.Min(k, s.H - ih0);
+            int ow = 0;
+            for (; ow < s.OW; ow++)
             {
-                int iw0 = ow * s.Stride - pad, q0 = Math.Max(0, -iw0), q1 = Math.Min(k, s.W - iw0);
+                int iw0 = ow * stride - pad;
                 float* output = o + ((nint)oh * s.OW + ow) * hidden;
-                int c = 0;
-                for (; c + 8 <= hidden; c += 8)
+                if (iw0 >= 0 && ow + 4 <= s.OW && iw0 + 3 * stride + k <= s.W)
                 {
-                    var sum = Vector256.Load(bias + c);
+                    for (int c = 0; c + 8 <= hidden; c += 8)
+                    {
+                        var s0 = Vector256.Load(bias + c);
+                        Vector256<float> s1 = s0, s2 = s0, s3 = s0;
+                        for (int r = r0; r < r1; r++)
+                        {
+                            float* input = e + ((nint)(ih0 + r) * s.W + iw0) * hidden + c;
+                            float* filter = w + (nint)r * k * hidden + c;
+                            for (int q = 0; q < k; q++, input += hidden)
+                            {
+                                var f = Vector256.Load(filter + (nint)q * hidden);
+                                s0 = Vector256.FusedMultiplyAdd(f, Vector256.Load(input), s0);
+                                s1 = Vector256.FusedMultiplyAdd(f, Vector256.Load(input + step), s1);
+                                s2 = Vector256.FusedMultiplyAdd(f, Vector256.Load(input + 2 * step), s2);
+                                s3 = Vector256.FusedMultiplyAdd(f, Vector256.Load(input + 3 * step), s3);
+                            }
+                        }
+                        Vector256.Store(ConvEpilogue.Activate(s0, activation), output + c);
+                        Vector256.Store(ConvEpilogue.Activate(s1, activation), output + hidden + c);
+                        Vector256.Store(ConvEpilogue.Activate(s2, activation), output + 2 * hidden + c);
+                        Vector256.Store(ConvEpilogue.Activate(s3, activation), output + 3 * hidden + c);
+                    }
+                    for (int j = 0; j < 4; j++)
+                    {
+                        DepthwiseTail(e, w, bias, activation, output + j * hidden, hidden / 8 * 8, ih0, r0, r1, iw0 + j * stride, 0, k, s);
+                    }
+                    ow += 3;
+                    continue;
+                }
+                int q0 = Math.Max(0, -iw0), q1 = Math.Min(k, s.W - iw0);
+                int ch = 0;
+                for (; ch + 8 <= hidden; ch += 8)
+                {
+                    var sum = Vector256.Load(bias + ch);
                     for (int r = r0; r < r1; r++)
                     {
-                        float* input = e + ((nint)(ih0 + r) * s.W + iw0) * hidden + c;
-                        float* filter = w + (nint)r * k * hidden + c;
+                        float* input = e + ((nint)(ih0 + r) * s.W + iw0) * hidden + ch;
+                        float* filter = w + (nint)r * k * hidden + ch;
                         for (int q = q0; q < q1; q++)
                         {
                             sum = Vector256.FusedMultiplyAdd(Vector256.Load(filter + (nint)q * hidden), Vector256.Load(input + (nint)q * hidden), sum);
                         }
                     }
-                    Vector256.Store(ConvEpilogue.Activate(sum, activation), output + c);
+                    Vector256.Store(ConvEpilogue.Activate(sum, activation), output + ch);
                 }
-                for (; c < hidden; c++)
+                DepthwiseTail(e, w, bias, activation, output, ch, ih0, r0, r1, iw0, q0, q1, s);
+            }
+        }
+    }
+
+    /// <summary>Channels [c0, Hidden) of one output of <see cref="DepthwiseChannelsLast"/>, one at a time, over taps rows [r0, r1) and columns [q0, q1).</summary>
+    private static void DepthwiseTail(float* e, float* w, float* bias, FusedActivation activation, float* output, int c0,
+        int ih0, int r0, int r1, int iw0, int q0, int q1, in Shape s)
+    {
+        int k = s.Kernel, hidden = s.Hidden;
+        for (int c = c0; c < hidden; c++)
+        {
+            float sum = bias[c];
+            for (int r = r0; r < r1; r++)
+            {
+                for (int q = q0; q < q1; q++)
                 {
-                    float sum = bias[c];
-                    for (int r = r0; r < r1; r++)
-                    {
-                        for (int q = q0; q < q1; q++)
-                        {
-                            sum += w[((nint)r * k + q) * hidden + c] * e[((nint)(ih0 + r) * s.W + iw0 + q) * hidden + c];
-                        }
-                    }
-                    output[c] = ConvEpilogue.Activate(sum, activation);
+                    sum += w[((nint)r * k + q) * hidden + c] * e[((nint)(ih0 + r) * s.W + iw0 + q) * hidden + c];
                 }
             }
+            output[c] = ConvEpilogue.Activate(sum, activation);
         }
     }
 
