@@ -94,6 +94,62 @@ public sealed class TensorTests
         StringAssert.Contains(ex.Message, "[4]");
     }
 
+    /// <summary>
+    /// Every binary operation over broadcast shapes against plain indexing: operands broadcasting on either side, along
+    /// outer, inner and middle axes, with size-1 axes between, and sizes large enough to split the rows between threads.
+    /// </summary>
+    [TestMethod]
+    public void BroadcastsMatchPlainIndexing()
+    {
+        using var scope = new TensorScope();
+        var rng = new Random(4);
+        (int[] A, int[] B)[] pairs =
+        [
+            ([32, 48, 14, 14], [32, 48, 1, 1]), ([32, 48, 1, 1], [32, 48, 14, 14]), ([4, 3, 5, 7], [3, 1, 1]),
+            ([4, 3, 5, 7], [1, 3, 5, 1]), ([2, 1, 6], [5, 1]), ([6, 1, 9, 40], [1, 7, 9, 1]), ([300, 250], [250]),
+            ([3, 1, 4, 1], [1, 2, 1, 5]), ([1, 1, 8], [2, 3, 1]),
+        ];
+        foreach (var (sa, sb) in pairs)
+        {
+            var a = Tensor.RandomNormal(new Shape(sa), rng);
+            var b = Tensor.RandomNormal(new Shape(sb), rng) + 3f;
+            var shape = Shape.Broadcast(a.Shape, b.Shape, "test");
+            float[] av = a.ToArray(), bv = b.ToArray();
+            foreach (var (name, op, f) in new (string, Func<Tensor, Tensor, Tensor>, Func<float, float, float>)[]
+            {
+                ("+", (x, y) => x + y, (x, y) => x + y), ("-", (x, y) => x - y, (x, y) => x - y),
+                ("*", (x, y) => x * y, (x, y) => x * y), ("/", (x, y) => x / y, (x, y) => x / y),
+            })
+            {
+                var got = op(a, b);
+                Assert.AreEqual(shape, got.Shape);
+                var expected = new float[shape.Size];
+                var index = new int[shape.Rank];
+                for (int i = 0; i < expected.Length; i++)
+                {
+                    for (int ax = shape.Rank - 1, rest = i; ax >= 0; ax--)
+                    {
+                        index[ax] = rest % shape[ax];
+                        rest /= shape[ax];
+                    }
+                    expected[i] = f(av[At(a.Shape, index)], bv[At(b.Shape, index)]);
+                }
+                CollectionAssert.AreEqual(expected, got.ToArray(), $"{a.Shape} {name} {b.Shape}");
+            }
+        }
+
+        // The element of an operand that output index `index` reads: right-aligned, size-1 axes read at 0.
+        static int At(Shape s, int[] index)
+        {
+            int offset = 0, shift = index.Length - s.Rank;
+            for (int ax = 0; ax < s.Rank; ax++)
+            {
+                offset = offset * s[ax] + (s[ax] == 1 ? 0 : index[ax + shift]);
+            }
+            return offset;
+        }
+    }
+
     [TestMethod]
     public void Reductions()
     {

@@ -230,9 +230,9 @@ public sealed partial class CpuBackend
     /// <inheritdoc/>
     public void Binary(BinaryOp op, Tensor a, Tensor b, Tensor y)
     {
+        float[] aa = a.CpuData, ba = b.CpuData, ya = y.CpuData;
         if (a.Shape == b.Shape)
         {
-            float[] aa = a.CpuData, ba = b.CpuData, ya = y.CpuData;
             ElementRanges(y.Size, (from, to) => Apply(op, aa.AsSpan(from, to - from), ba.AsSpan(from, to - from), ya.AsSpan(from, to - from)));
             return;
         }
@@ -243,52 +243,99 @@ public sealed partial class CpuBackend
             ApplyScalarRight(op, sa, sb[0], d);
             return;
         }
-        // General broadcast: walk the output, treating the innermost run where both operands are contiguous
-        // (or one is constant) as a vector operation.
+        // General broadcast: adjacent axes along which both operands advance alike (contiguously, or not at all) are
+        // merged, so that [N, C, H, W] · [N, C, 1, 1] is N·C rows of H·W times one number each; then the output is
+        // walked row by row, each row one vector operation, the rows split between the threads when there are many.
         int rank = y.Rank;
         var ys = y.Shape.ToArray();
-        var aStr = BroadcastStrides(a.Shape, rank, ys);
-        var bStr = BroadcastStrides(b.Shape, rank, ys);
-        int inner = ys.Length == 0 ? 1 : ys[^1];
-        int aIn = rank == 0 ? 0 : aStr[^1], bIn = rank == 0 ? 0 : bStr[^1];
-        int outer = d.Length / Math.Max(inner, 1);
-        var idx = new int[Math.Max(rank - 1, 0)];
-        int ao = 0, bo = 0;
-        for (int o = 0; o < outer; o++)
+        var aFull = BroadcastStrides(a.Shape, rank, ys);
+        var bFull = BroadcastStrides(b.Shape, rank, ys);
+        var dims = new List<int>();
+        var aStr = new List<int>();
+        var bStr = new List<int>();
+        for (int ax = 0; ax < rank; ax++)
         {
-            var dRow = d.Slice(o * inner, inner);
-            if (aIn == 1 && bIn == 1)
+            if (ys[ax] == 1)
             {
-                Apply(op, sa.Slice(ao, inner), sb.Slice(bo, inner), dRow);
+                continue;
             }
-            else if (aIn == 1 && bIn == 0)
+            int last = dims.Count - 1;
+            if (last >= 0 && aStr[last] == aFull[ax] * ys[ax] && bStr[last] == bFull[ax] * ys[ax])
             {
-                ApplyScalarRight(op, sa.Slice(ao, inner), sb[bo], dRow);
-            }
-            else if (aIn == 0 && bIn == 1)
-            {
-                ApplyScalarLeft(op, sa[ao], sb.Slice(bo, inner), dRow);
+                dims[last] *= ys[ax];
+                aStr[last] = aFull[ax];
+                bStr[last] = bFull[ax];
             }
             else
             {
-                for (int i = 0; i < inner; i++)
-                {
-                    dRow[i] = Scalar(op, sa[ao + i * aIn], sb[bo + i * bIn]);
-                }
+                dims.Add(ys[ax]);
+                aStr.Add(aFull[ax]);
+                bStr.Add(bFull[ax]);
             }
-            for (int ax = rank - 2; ax >= 0; ax--)
+        }
+        if (dims.Count == 0)
+        {
+            d[0] = Scalar(op, sa[0], sb[0]);
+            return;
+        }
+        int inner = dims[^1], aIn = aStr[^1], bIn = bStr[^1], outerRank = dims.Count - 1;
+        int outer = d.Length / inner;
+        void Rows(int from, int to)
+        {
+            // The offsets of the first row of the range, then the walk over the outer axes from there.
+            var idx = new int[outerRank];
+            int ao = 0, bo = 0;
+            for (int ax = outerRank - 1, rest = from; ax >= 0; ax--)
             {
-                idx[ax]++;
-                ao += aStr[ax];
-                bo += bStr[ax];
-                if (idx[ax] < ys[ax])
-                {
-                    break;
-                }
-                ao -= aStr[ax] * idx[ax];
-                bo -= bStr[ax] * idx[ax];
-                idx[ax] = 0;
+                idx[ax] = rest % dims[ax];
+                rest /= dims[ax];
+                ao += idx[ax] * aStr[ax];
+                bo += idx[ax] * bStr[ax];
             }
+            for (int o = from; o < to; o++)
+            {
+                var dRow = ya.AsSpan(o * inner, inner);
+                if (aIn == 1 && bIn == 1)
+                {
+                    Apply(op, aa.AsSpan(ao, inner), ba.AsSpan(bo, inner), dRow);
+                }
+                else if (aIn == 1 && bIn == 0)
+                {
+                    ApplyScalarRight(op, aa.AsSpan(ao, inner), ba[bo], dRow);
+                }
+                else if (aIn == 0 && bIn == 1)
+                {
+                    ApplyScalarLeft(op, aa[ao], ba.AsSpan(bo, inner), dRow);
+                }
+                else
+                {
+                    for (int i = 0; i < inner; i++)
+                    {
+                        dRow[i] = Scalar(op, aa[ao + i * aIn], ba[bo + i * bIn]);
+                    }
+                }
+                for (int ax = outerRank - 1; ax >= 0; ax--)
+                {
+                    idx[ax]++;
+                    ao += aStr[ax];
+                    bo += bStr[ax];
+                    if (idx[ax] < dims[ax])
+                    {
+                        break;
+                    }
+                    ao -= aStr[ax] * idx[ax];
+                    bo -= bStr[ax] * idx[ax];
+                    idx[ax] = 0;
+                }
+            }
+        }
+        if (d.Length < ParallelElements || CpuParallel.Threads == 1 || CpuParallel.InParallelRegion)
+        {
+            Rows(0, outer);
+        }
+        else
+        {
+            CpuParallel.ForRanges(outer, Rows, minRange: Math.Max(1, 16384 / inner));
         }
     }
 
