@@ -15,7 +15,7 @@ internal enum ConvAlgorithm
     /// <summary>Stride-1 ungrouped convolutions with few outputs: <see cref="DirectConv"/>.</summary>
     Direct,
 
-    /// <summary>1×1 filter, stride 1, no padding: the image itself is the GEMM operand.</summary>
+    /// <summary>1×1 filter, stride 1, no padding: the image itself is the GEMM operand (on small maps, several images' side by side).</summary>
     Pointwise,
 
     /// <summary>GEMM over the im2col view of each image and group (several images per GEMM on small output maps).</summary>

@@ -136,6 +136,22 @@ internal readonly unsafe struct ConvEpilogue
         }
     }
 
+    /// <summary>
+    /// y [channels, positions] = this epilogue applied to the transpose of t [positions, channels] (a product computed
+    /// with the output positions as its rows), channel c of y its output channel c, element c·positions + j its element.
+    /// </summary>
+    public void Transposed(float* t, int positions, int channels, float* y)
+    {
+        PackTransposed.Into(t, channels, positions, channels, y, positions);
+        if (!IsEmpty)
+        {
+            for (int c = 0; c < channels; c++)
+            {
+                Row(y + (nint)c * positions, y + (nint)c * positions, c, (nint)c * positions, positions);
+            }
+        }
+    }
+
     /// <summary><paramref name="activation"/> of each lane of <paramref name="v"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Activate(Vector256<float> v, FusedActivation activation) => activation switch

@@ -9,7 +9,9 @@ namespace Microsoft.ML.ConvNet.Backends.Cpu;
 // (see Im2ColView): forward packs the view straight into GEMM panels; 1×1 stride-1 unpadded convolutions use the
 // image as the matrix; depthwise convolutions and stride-1 ones with few outputs use direct kernels
 // (DepthwiseConv, DirectConv), larger 3×3 stride-1 ones Winograd. Small output maps (late layers) put the im2col
-// matrices of several images side by side in one GEMM (image blocks). ConvAlgorithms.Choose holds the rules that
+// matrices of several images side by side in one GEMM (image blocks, 1×1 convolutions included); a single image on
+// such a map with large kept filters multiplies its positions as rows by the filters as columns
+// (ForwardPositionsAsRows). ConvAlgorithms.Choose holds the rules that
 // pick the path, for all three directions. Work is split over images, image blocks (and groups) when there are
 // enough of them, otherwise inside the GEMM.
 public sealed partial class CpuBackend
@@ -198,9 +200,9 @@ public sealed partial class CpuBackend
     private const int PositionsAsRowsMinFilterFloats = 1 << 19;
 
     /// <summary>
-    /// One ungrouped image: yᵀ [OH·OW, K] = xcolᵀ · Wᵀ, the output positions as the product's rows (packed from the
-    /// image, pointwise or im2col, as the usual product packs its columns) and the kept filters as its columns,
-    /// split between the threads so that each streams its own share of them; then transposed into y through the epilogue.
+    /// One ungrouped image: yᵀ [OH·OW, K] = xcolᵀ · Wᵀ, the output positions as the product's rows (packed whole by
+    /// <see cref="PositionRows"/>) and the kept filters as its columns, split between the threads so that each streams
+    /// its own share of them; then transposed into y through the epilogue.
     /// </summary>
     private static unsafe void ForwardPositionsAsRows(float* x, float* filterColumns, in ConvGeometry g, float* y, in ConvEpilogue epilogue)
     {
@@ -211,14 +213,7 @@ public sealed partial class CpuBackend
         var a = new PackedA(positions, ohw);
         var b = new PackedB(filterColumns, g.K);
         Sgemm.Run(ref a, ref b, ohw, g.K, depth, 1f, 0f, yt, g.K);
-        PackTransposed.Into(yt, g.K, ohw, g.K, y, ohw);
-        if (!epilogue.IsEmpty)
-        {
-            for (int k = 0; k < g.K; k++)
-            {
-                epilogue.Row(y + (nint)k * ohw, y + (nint)k * ohw, k, (nint)k * ohw, ohw);
-            }
-        }
+        epilogue.Transposed(yt, ohw, g.K, y);
     }
 
     [ThreadStatic]

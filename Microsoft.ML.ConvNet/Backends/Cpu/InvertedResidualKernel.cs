@@ -171,21 +171,16 @@ internal static unsafe class InvertedResidualKernel
                                 Sgemm.Run(ref a, ref b, hw, hidden, s.C, 1f, 0f, expanded, hidden, parallel: false);
                                 AddBiasAndActivate(expanded, hw, hidden, (float*)eb, activation);
                                 DepthwiseChannelsLast(expanded, (float*)wt, (float*)db, activation, filtered, s);
+                                float* yImg = (float*)yp + (nint)n * s.Out * ohw;
                                 if (!project)
                                 {
-                                    PackTransposed.Into(filtered, hidden, ohw, hidden, (float*)yp + (nint)n * hidden * ohw, ohw);
+                                    default(ConvEpilogue).Transposed(filtered, ohw, hidden, yImg);
                                     continue;
                                 }
                                 var pa = new DenseA(filtered, hidden, trans: false);
                                 var pbm = new PackedB((float*)pc, s.Out);
                                 Sgemm.Run(ref pa, ref pbm, ohw, s.Out, hidden, 1f, 0f, projected, s.Out, parallel: false);
-                                float* yImg = (float*)yp + (nint)n * s.Out * ohw;
-                                PackTransposed.Into(projected, s.Out, ohw, s.Out, yImg, ohw);
-                                var epilogue = new ConvEpilogue((float*)pb, residual ? xImg : null, FusedActivation.None);
-                                for (int k = 0; k < s.Out; k++)
-                                {
-                                    epilogue.Row(yImg + (nint)k * ohw, yImg + (nint)k * ohw, k, (nint)k * ohw, ohw);
-                                }
+                                new ConvEpilogue((float*)pb, residual ? xImg : null, FusedActivation.None).Transposed(projected, ohw, s.Out, yImg);
                             }
                         }
                     }
