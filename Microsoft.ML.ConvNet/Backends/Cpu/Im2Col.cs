@@ -487,70 +487,55 @@ internal static unsafe class PositionRows
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackBlock(float* src, int plane, int wp, int* at, int m, int mr, int p0, int kc, float* dst, in ConvGeometry g)
     {
-        int rs = g.R * g.S, c0 = p0 / rs, r0 = (p0 - c0 * rs) / g.S, s0 = p0 - c0 * rs - r0 * g.S;
+        // Where each depth step's tap (c, r, s) lies relative to a position's offset, once for all panels.
+        int* taps = stackalloc int[kc];
+        int rs = g.R * g.S, c = p0 / rs, r = (p0 - c * rs) / g.S, t = p0 - c * rs - r * g.S;
+        for (int p = 0; p < kc; p++)
+        {
+            taps[p] = c * plane + r * g.DilationH * wp + t * g.DilationW;
+            if (++t == g.S)
+            {
+                t = 0;
+                if (++r == g.R)
+                {
+                    r = 0;
+                    c++;
+                }
+            }
+        }
+        var lanes = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
         for (int i0 = 0; i0 < m; i0 += mr)
         {
             float* d = dst + (nint)i0 * kc;
             int* ai = at + i0;
             int live = Math.Min(mr, m - i0);
-            int c = c0, r = r0, s = s0;
             if (mr == 8 && Avx512F.IsSupported && ai[live - 1] - ai[0] < 16)
             {
                 // The panel's positions lie within 16 floats of its first: one load and one permute per depth step.
-                var from = Vector512.Create(ai[0]);
-                var pick = Vector512.Create(Vector256.Load(ai), Vector256<int>.Zero) - from;
-                var keep = Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(live)).AsSingle();
+                var pick = Vector512.Create(Vector256.Load(ai), Vector256<int>.Zero) - Vector512.Create(ai[0]);
+                var keep = Vector256.LessThan(lanes, Vector256.Create(live)).AsSingle();
                 float* first = src + ai[0];
                 for (int p = 0; p < kc; p++, d += 8)
                 {
-                    float* tap = first + (nint)c * plane + r * g.DilationH * wp + s * g.DilationW;
-                    Vector256.Store(Avx512F.PermuteVar16x32(Vector512.Load(tap), pick).GetLower() & keep, d);
-                    if (++s == g.S)
-                    {
-                        s = 0;
-                        if (++r == g.R)
-                        {
-                            r = 0;
-                            c++;
-                        }
-                    }
+                    Vector256.Store(Avx512F.PermuteVar16x32(Vector512.Load(first + taps[p]), pick).GetLower() & keep, d);
                 }
-                continue;
             }
-            if (mr == 8 && Avx2.IsSupported)
+            else if (mr == 8 && Avx2.IsSupported)
             {
                 var index = Vector256.Load(ai);
-                var keep = Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(live)).AsSingle();
+                var keep = Vector256.LessThan(lanes, Vector256.Create(live)).AsSingle();
                 for (int p = 0; p < kc; p++, d += 8)
                 {
-                    float* tap = src + (nint)c * plane + r * g.DilationH * wp + s * g.DilationW;
-                    Vector256.Store(Avx2.GatherVector256(tap, index, 4) & keep, d);
-                    if (++s == g.S)
-                    {
-                        s = 0;
-                        if (++r == g.R)
-                        {
-                            r = 0;
-                            c++;
-                        }
-                    }
+                    Vector256.Store(Avx2.GatherVector256(src + taps[p], index, 4) & keep, d);
                 }
-                continue;
             }
-            for (int p = 0; p < kc; p++, d += mr)
+            else
             {
-                float* tap = src + (nint)c * plane + r * g.DilationH * wp + s * g.DilationW;
-                for (int lane = 0; lane < mr; lane++)
+                for (int p = 0; p < kc; p++, d += mr)
                 {
-                    d[lane] = lane < live ? tap[ai[lane]] : 0f;
-                }
-                if (++s == g.S)
-                {
-                    s = 0;
-                    if (++r == g.R)
+                    for (int lane = 0; lane < mr; lane++)
                     {
-                        r = 0;
-                        c++;
+                        d[lane] = lane < live ? src[taps[p] + ai[lane]] : 0f;
                     }
                 }
             }
