@@ -122,9 +122,9 @@ public sealed class MBConv : Module
     }
 
     /// <summary>
-    /// The block's branch with the expansion and the depthwise convolution in one pass over bands of rows
-    /// (<see cref="FusedMobileBlock"/>), then the squeeze-excitation and the projection, where that applies; null
-    /// otherwise.
+    /// The block's branch with the expansion and the depthwise convolution in one pass (bands of rows, or channels
+    /// last on small maps; <see cref="FusedMobileBlock"/>), then the squeeze-excitation and the projection, where
+    /// that applies; null otherwise.
     /// </summary>
     private Tensor? ForwardFused(Tensor input)
     {

@@ -6,8 +6,9 @@ using Microsoft.ML.ConvNet.Tensors;
 namespace Microsoft.ML.ConvNet.Models;
 
 /// <summary>
-/// The 1×1 expansion → k×k depthwise (→ 1×1 projection (+ input)) of a mobile block in one pass over bands of rows
-/// (<see cref="InvertedResidualKernel"/>), for MobileNet-v2's inverted residual and EfficientNet's MBConv.
+/// The 1×1 expansion → k×k depthwise (→ 1×1 projection (+ input)) of a mobile block in one pass over bands of rows,
+/// or image by image channels last on small maps (<see cref="InvertedResidualKernel"/>), for MobileNet-v2's inverted
+/// residual and EfficientNet's MBConv.
 /// </summary>
 internal static class FusedMobileBlock
 {

@@ -72,8 +72,8 @@ public sealed class InvertedResidual : Module
     }
 
     /// <summary>
-    /// The whole block in one pass over bands of rows (<see cref="FusedMobileBlock"/>) where that applies; null otherwise,
-    /// and the layers run one by one.
+    /// The whole block in one pass (bands of rows, or channels last on small maps; <see cref="FusedMobileBlock"/>)
+    /// where that applies; null otherwise, and the layers run one by one.
     /// </summary>
     private Tensor? TryForwardFused(Tensor input)
         => Conv.Count == 4 && Conv[2] is Conv2d projectConv && Conv[3] is BatchNormBase projectBn
