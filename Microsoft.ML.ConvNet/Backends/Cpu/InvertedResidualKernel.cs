@@ -229,8 +229,7 @@ internal static unsafe class InvertedResidualKernel
         for (int oh = 0; oh < s.OH; oh++)
         {
             int ih0 = oh * stride - pad, r0 = Math.Max(0, -ih0), r1 = Math.Min(k, s.H - ih0);
-            int ow = 0;
-            for (; ow < s.OW; ow++)
+            for (int ow = 0; ow < s.OW; ow++)
             {
                 int iw0 = ow * stride - pad;
                 float* output = o + ((nint)oh * s.OW + ow) * hidden;
